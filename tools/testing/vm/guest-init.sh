@@ -1,0 +1,132 @@
+#!/bin/sh
+# /init of the test-bed initramfs (built by initramfs.sh).  Runs as PID 1
+# with only busybox.  Everything it prints goes to the serial console, which
+# the host (run.sh) parses; lines starting with "@@" are the protocol:
+#   @@BEGIN <test> <backend>              a test starts
+#   @@END <test> <backend> rc=<n> t=<s>   it ended (t: guest seconds)
+#   @@SKIP <test> <backend> <reason>      not run on purpose
+#   @@STEP <what> <backend> ok|FAIL [why] insmod/rmmod and friends
+#   @@DMESG-BEGIN / @@DMESG-END           the whole kernel log
+#   @@DONE                                init got to the end
+# Kernel command line: kvmx.timeout=<s> (per test), kvmx.oracle=1 (also run
+# the tests against the stock KVM), kvmx.demo=1 (short show, no tests).
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+# The initramfs has no /dev/console node, so the kernel started us with no
+# stdio: take the console now that devtmpfs has it.
+exec </dev/console >/dev/console 2>&1
+
+TIMEOUT=60 ORACLE=0 DEMO=0
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	kvmx.timeout=*) TIMEOUT=${arg#*=} ;;
+	kvmx.oracle=*) ORACLE=${arg#*=} ;;
+	kvmx.demo=*) DEMO=${arg#*=} ;;
+	esac
+done
+
+# Test order: initramfs.sh wrote it to /tests/list.
+TESTS=$(grep -v '^#' /tests/list 2>/dev/null)
+
+now() { cut -d' ' -f1 /proc/uptime; }
+
+step() { # step <what> <backend> <command...>: run it, report ok/FAIL
+	what=$1 be=$2; shift 2
+	if out=$("$@" 2>&1); then
+		echo "@@STEP $what $be ok"
+	else
+		echo "$out"
+		echo "@@STEP $what $be FAIL $(echo "$out" | tail -n 1)"
+		return 1
+	fi
+}
+
+run_tests() { # run_tests <backend>
+	be=$1
+	for t in $TESTS; do
+		if [ "$be" = kvm ] && [ -f /kvmx-only.txt ] &&
+		   reason=$(grep "^$t:" /kvmx-only.txt); then
+			echo "@@SKIP $t $be kvmx-only:${reason#*:}"
+			continue
+		fi
+		echo "@@BEGIN $t $be"
+		t0=$(now)
+		# KILL, not TERM: a test stuck in an ioctl must not outlive it.
+		timeout -s KILL "$TIMEOUT" "/tests/$t" </dev/null
+		rc=$?
+		echo "@@END $t $be rc=$rc t=$(echo "$(now) $t0" | awk '{printf "%.2f", $1 - $2}')"
+	done
+}
+
+# A module the kernel may need before another: insmod from /oracle in the
+# order initramfs.sh wrote, skipping what is already loaded.
+insmod_oracle() { # insmod_oracle <module name>
+	for f in $(cat /oracle/order); do
+		n=$(basename "$f" .ko | tr - _)
+		grep -q "^$n " /proc/modules && continue
+		insmod "/oracle/$f" || return 1
+		[ "$n" = "$1" ] && return 0
+	done
+	grep -q "^$1 " /proc/modules
+}
+
+echo "@@BOOTED $(uname -r) timeout=$TIMEOUT oracle=$ORACLE"
+grep -q -w vmx /proc/cpuinfo && VENDOR=intel
+grep -q -w svm /proc/cpuinfo && VENDOR=amd
+echo "@@CPU ${VENDOR:-none} $(grep -m1 'model name' /proc/cpuinfo)"
+
+# ---- phase kvmx --------------------------------------------------------
+if [ ! -f /kvmx.ko ]; then
+	echo "@@STEP insmod kvmx FAIL /kvmx.ko not in initramfs (module not built?)"
+elif step insmod kvmx insmod /kvmx.ko; then
+	if [ -c /dev/kvm ]; then
+		echo "@@STEP dev_kvm kvmx ok"
+	else
+		echo "@@STEP dev_kvm kvmx FAIL /dev/kvm missing after insmod"
+	fi
+	if [ "$DEMO" = 1 ]; then
+		echo "@@DEMO-BEGIN"
+		echo "# insmod /kvmx.ko"
+		grep kvmx /proc/modules
+		echo "# ls -l /dev/kvm"
+		ls -l /dev/kvm
+		t=$(echo $TESTS | cut -d' ' -f1)
+		[ -n "$t" ] && echo "# $t" && timeout -s KILL "$TIMEOUT" "/tests/$t"
+		echo "# rmmod kvmx"
+		rmmod kvmx && echo "(unloaded)"
+		echo "@@DEMO-END"
+	else
+		run_tests kvmx
+		step rmmod kvmx rmmod kvmx
+	fi
+fi
+
+# ---- phase kvm (oracle: the stock KVM on the same tests) ---------------
+if [ "$ORACLE" = 1 ] && [ "$DEMO" != 1 ]; then
+	if step insmod kvm insmod_oracle "kvm_$VENDOR"; then
+		# Under QEMU TCG, toggling SVM on/off (KVM 6.1 does so whenever the
+		# last VM closes) wedges the machine after ~45 cycles: keep one
+		# idle VM open for the whole phase.
+		if [ -x /kvm-hold ]; then
+			/kvm-hold </dev/null &
+			HOLD=$!
+		fi
+		run_tests kvm
+		[ -n "$HOLD" ] && kill "$HOLD"
+	fi
+fi
+
+# The whole kernel log, for the host to scan: the console may have missed
+# lines (loglevel) and the host needs every warning.
+echo "@@DMESG-BEGIN"
+dmesg
+echo "@@DMESG-END"
+echo "@@DONE"
+sync
+poweroff -f

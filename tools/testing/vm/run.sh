@@ -1,0 +1,199 @@
+#!/bin/bash
+# run.sh MACHINE KVER      MACHINE: qemu (TCG, AMD SVM+NPT) | bochs (Intel VMX+EPT)
+# Boot KVER's Debian kernel in an emulator with the test initramfs, capture
+# the serial console to build/vm/<machine>-<kver>.log, and turn it into one
+# line per result:
+#   ok|FAIL|skip  <machine>-<kver>  <backend>  <test>  (time)
+# Exits non-zero if anything failed: a test, a missing @@END (hang), insmod
+# or rmmod, the boot not reaching @@DONE, or a bad kernel log.
+# Env: ORACLE=1 also runs the tests on the stock KVM in the same boot;
+#      TIMEOUT per-test seconds (guest clock); WATCHDOG whole-boot seconds;
+#      DEMO=1 (demo.sh) boots for a short show instead of the tests.
+set -u
+[ $# -eq 2 ] || { echo "usage: $0 qemu|bochs KVER" >&2; exit 2; }
+MACHINE=$1 KVER=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../../.." && pwd)
+VM=$TOP/build/vm
+NAME=$MACHINE-$KVER
+LOG=$VM/$NAME.log
+INITRD=$VM/$NAME.cpio
+ORACLE=${ORACLE:-0} DEMO=${DEMO:-0}
+KERNEL=/boot/vmlinuz-$KVER
+
+case $MACHINE in
+qemu)  : "${TIMEOUT:=60}" "${WATCHDOG:=600}" ;;
+# Bochs runs a few tens of MIPS: everything takes ~20x longer than TCG.
+bochs) : "${TIMEOUT:=600}" "${WATCHDOG:=1800}" ;;
+*) echo "run.sh: unknown machine $MACHINE" >&2; exit 2 ;;
+esac
+[ -f "$KERNEL" ] || { echo "run.sh: no $KERNEL" >&2; exit 2; }
+mkdir -p "$VM"
+"$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
+
+# panic=-1: reboot at once on panic, which ends QEMU (-no-reboot) and which
+# the watcher below catches for Bochs.  No oops=panic: an oops is reported,
+# and the rest of the tests still run.  log_buf_len: room for the whole log
+# that the guest dumps at the end.
+CMDLINE="console=ttyS0 tsc=reliable panic=-1 log_buf_len=8M"
+CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
+
+boot_qemu() {
+	# -cpu max under TCG has SVM with NPT; -accel tcg because this host
+	# has no /dev/kvm of its own.
+	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G \
+		-display none -vga none -monitor none -no-reboot \
+		-serial "file:$LOG" \
+		-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE" \
+		</dev/null >"$VM/$NAME.emu.log" 2>&1
+}
+
+boot_bochs() {
+	# Bochs has no -kernel: boot isolinux from a CD image.  Files are
+	# grafted, not copied.
+	local iso=$VM/$NAME.iso cfg=$VM/$NAME.isolinux.cfg rc=$VM/$NAME.rc
+	printf '%s\n' "SERIAL 0 115200" "DEFAULT linux" "PROMPT 0" "TIMEOUT 0" \
+		"LABEL linux" "  KERNEL /vmlinuz" "  INITRD /initrd" \
+		"  APPEND $CMDLINE" >"$cfg"
+	xorriso -as mkisofs -quiet -o "$iso" -graft-points \
+		-b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table \
+		isolinux/isolinux.bin=/usr/lib/ISOLINUX/isolinux.bin \
+		isolinux/ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32 \
+		isolinux/isolinux.cfg="$cfg" \
+		vmlinuz="$KERNEL" initrd="$INITRD" || return 1
+	# corei7_haswell_4770: VMX with EPT, unrestricted guest and VPID.
+	# (corei7_skylake_x makes Linux WARN about its XSAVE size.)
+	# rfb is the only headless display this bochs has; timeout=0: do not
+	# wait for a viewer.  sync=none + ips near the real speed: as fast as
+	# possible, guest seconds roughly wall seconds.
+	cat >"$VM/$NAME.bochsrc" <<-EOF
+	megs: 1024
+	cpu: model=corei7_haswell_4770, count=1, ips=50000000, reset_on_triple_fault=1
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	ata0-master: type=cdrom, path="$iso", status=inserted
+	boot: cdrom
+	display_library: rfb, options="timeout=0"
+	clock: sync=none, time0=local
+	com1: enabled=1, mode=file, dev="$LOG"
+	mouse: enabled=0
+	log: "$VM/$NAME.bochs.log"
+	panic: action=fatal
+	error: action=report
+	info: action=report
+	debug: action=ignore
+	EOF
+	# Debian's bochs has the internal debugger: continue, then quit.
+	printf 'c\nq\n' >"$rc"
+	bochs -q -f "$VM/$NAME.bochsrc" -rc "$rc" </dev/null >"$VM/$NAME.emu.log" 2>&1
+}
+
+# ---- boot, with a watcher --------------------------------------------
+rm -f "$LOG"
+: >"$LOG"
+START=$SECONDS
+"boot_$MACHINE" &
+EMU=$!
+WHY=""
+while kill -0 $EMU 2>/dev/null; do
+	sleep 2
+	if grep -q '^@@DONE' "$LOG"; then
+		# poweroff is on its way; give the emulator a moment to exit.
+		for _ in $(seq 30); do kill -0 $EMU 2>/dev/null || break; sleep 1; done
+		break
+	elif grep -q 'Kernel panic - not syncing' "$LOG"; then
+		sleep 5; break   # let the panic's last lines reach the log
+	elif [ $((SECONDS - START)) -ge "$WATCHDOG" ]; then
+		WHY="watchdog: no @@DONE after ${WATCHDOG}s"; break
+	fi
+done
+# The emulator may still be up (hang, Bochs rebooting after a panic).
+# Only our own child, by pid.
+if kill -0 $EMU 2>/dev/null; then
+	pkill -KILL -P $EMU 2>/dev/null
+	kill -KILL $EMU 2>/dev/null
+fi
+wait $EMU 2>/dev/null
+ERC=$?
+WALL=$((SECONDS - START))
+grep -q 'Kernel panic - not syncing' "$LOG" && WHY="kernel panic"
+
+# ---- parse -------------------------------------------------------------
+FAILED=0
+line() { # line <ok|FAIL|skip> <backend> <what> [detail]
+	printf '%-5s %s %-5s %s%s\n' "$1" "$NAME" "$2" "$3" "${4:+  $4}"
+	[ "$1" = FAIL ] && FAILED=1
+	return 0
+}
+# Console lines, without CRs; markers may have kernel text before them.
+CON=$(tr -d '\r' <"$LOG")
+marker() { printf '%s\n' "$CON" | grep -o "@@$1.*"; }
+
+# Output of one test, for a failure report.
+test_output() { # test_output <test> <backend>
+	printf '%s\n' "$CON" | awk -v b="@@BEGIN $1 $2" -v e="@@END $1 $2 " '
+		index($0, b) { on = 1; next } index($0, e) { on = 0 } on' |
+		tail -n 20 | sed 's/^/      | /'
+}
+
+BACKENDS=kvmx
+[ "$ORACLE" = 1 ] && BACKENDS="kvmx kvm"
+[ "$DEMO" = 1 ] && BACKENDS=""
+for be in $BACKENDS; do
+	insmod_ok=1
+	while read -r _ what b res why; do
+		[ "$b" = "$be" ] || continue
+		[ "$res" = ok ] && line ok "$be" "$what" || line FAIL "$be" "$what" "$why"
+		[ "$what" = insmod ] && [ "$res" != ok ] && insmod_ok=0
+	done < <(marker STEP)
+	marker STEP | grep -q "^@@STEP insmod $be " || { line FAIL "$be" insmod "never tried"; insmod_ok=0; }
+	[ "$insmod_ok" = 1 ] || continue   # its tests never ran: one failure is enough
+	for t in $(cat "$INITRD.tests"); do
+		skip=$(marker SKIP | grep -m1 "^@@SKIP $t $be ")
+		end=$(marker END | grep -m1 "^@@END $t $be ")
+		if [ -n "$skip" ]; then
+			line skip "$be" "$t" "(${skip#@@SKIP $t $be })"
+		elif [ -n "$end" ]; then
+			rc=$(echo "$end" | sed -n 's/.* rc=\([0-9]*\).*/\1/p')
+			tm=$(echo "$end" | sed -n 's/.* t=\([0-9.]*\).*/\1/p')
+			case $rc in
+			0) line ok "$be" "$t" "(${tm}s)" ;;
+			4) line skip "$be" "$t" "(${tm}s)" ;;
+			137) line FAIL "$be" "$t" "(timeout after ${tm}s)"; test_output "$t" "$be" ;;
+			*) line FAIL "$be" "$t" "(rc=$rc, ${tm}s)"; test_output "$t" "$be" ;;
+			esac
+		elif marker BEGIN | grep -q "^@@BEGIN $t $be\$"; then
+			line FAIL "$be" "$t" "(no @@END: hung or crashed)"; test_output "$t" "$be"
+		else
+			line FAIL "$be" "$t" "(never started)"
+		fi
+	done
+done
+
+if [ "$DEMO" = 1 ]; then
+	printf '%s\n' "$CON" | sed -n '/@@DEMO-BEGIN/,/@@DEMO-END/p' | grep -v '^@@DEMO'
+fi
+
+if marker DONE >/dev/null; then
+	line ok boot "reached-end" "(${WALL}s)"
+else
+	line FAIL boot "reached-end" "(${WHY:-emulator exited rc=$ERC}; see $LOG)"
+	tail -n 30 "$LOG" | sed 's/^/      | /'
+fi
+
+# Kernel log: the guest's full dmesg dump if it got that far, else whatever
+# reached the console.  The unsigned-module taint message is harmless.
+BAD='Oops|WARNING:|BUG:|------------\[ cut here \]|possible circular locking|possible recursive locking|inconsistent lock state|INFO: lockdep|rcu_sched self-detected stall|rcu: INFO:|sleeping function called from invalid context|KASAN|general protection fault|kernel BUG|Call Trace:|blocked for more than'
+KLOG=$(printf '%s\n' "$CON" | sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/p')
+printf '%s\n' "$CON" | grep -q '^@@DMESG-END' || KLOG=$CON
+HITS=$(printf '%s\n' "$KLOG" | grep -E -- "$BAD")
+if [ -z "$HITS" ]; then
+	line ok dmesg kernel-log
+else
+	line FAIL dmesg kernel-log "($(printf '%s\n' "$HITS" | wc -l) bad lines)"
+	printf '%s\n' "$HITS" | head -n 10 | sed 's/^/      | /'
+fi
+
+echo "wall  $NAME ${WALL}s"
+exit $FAILED
