@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvmx generic core: the VM, the vCPU and the memslots, with no x86 in
+ * them.  The architecture supplies the kvmx_arch_*() hooks declared below.
+ */
+#ifndef KVMX_H
+#define KVMX_H
+
+#include <linux/kvm.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/srcu.h>
+#include <linux/xarray.h>
+
+#include "arch.h"
+
+/* Limits, reported through KVM_CHECK_EXTENSION with KVM's values. */
+#define KVMX_MAX_VCPUS		1024
+#define KVMX_MAX_VCPU_IDS	(KVMX_MAX_VCPUS * 4)
+#define KVMX_USER_MEM_SLOTS	32764
+#define KVMX_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
+
+struct kvmx_memslot {
+	u64 base_gfn;
+	u64 npages;
+	u64 userspace_addr;
+	u32 flags;
+	u16 id;
+	unsigned long *dirty_bitmap;	/* NULL unless KVM_MEM_LOG_DIRTY_PAGES */
+};
+
+/*
+ * One immutable generation of the memslots, sorted by base_gfn.  Writers
+ * build a new generation under vm->slots_lock and publish it; readers hold
+ * vm->srcu.
+ */
+struct kvmx_memslots {
+	u64 generation;
+	int nr;
+	struct kvmx_memslot *slots[];
+};
+
+struct kvmx_vm {
+	struct mm_struct *mm;		/* the creator's; other mms get -EIO */
+	refcount_t users;		/* the VM fd and every vCPU fd */
+
+	struct mutex lock;		/* vCPU creation */
+	struct mutex slots_lock;	/* memslot updates */
+	struct srcu_struct srcu;	/* memslot readers */
+	struct kvmx_memslots __rcu *memslots;
+
+	struct xarray vcpus;		/* by creation index */
+	atomic_t online_vcpus;
+	int created_vcpus;
+
+	/* Page behind KVM_COALESCED_MMIO_PAGE_OFFSET of every vCPU mmap. */
+	struct page *coalesced_mmio_page;
+
+	struct kvmx_arch_vm arch;
+};
+
+struct kvmx_vcpu {
+	struct kvmx_vm *vm;
+	u32 vcpu_id;			/* the id userspace chose */
+	int vcpu_idx;			/* creation order */
+	struct mutex mutex;		/* serialises vCPU ioctls */
+	struct kvm_run *run;
+	struct page *pio_page;		/* KVM_PIO_PAGE_OFFSET */
+
+	struct kvmx_arch_vcpu arch;
+};
+
+/* virt/kvmx/vm.c */
+int kvmx_dev_create_vm(unsigned long type);
+void kvmx_vm_get(struct kvmx_vm *vm);
+void kvmx_vm_put(struct kvmx_vm *vm);
+long kvmx_check_extension(struct kvmx_vm *vm, long ext);
+
+/* virt/kvmx/vcpu.c */
+int kvmx_vm_create_vcpu(struct kvmx_vm *vm, u32 id);
+void kvmx_vcpu_destroy(struct kvmx_vcpu *vcpu);
+
+/* virt/kvmx/memslot.c */
+int kvmx_memslots_init(struct kvmx_vm *vm);
+void kvmx_memslots_free(struct kvmx_vm *vm);
+int kvmx_set_memory_region(struct kvmx_vm *vm,
+			   const struct kvm_userspace_memory_region *mem);
+int kvmx_get_dirty_log(struct kvmx_vm *vm, struct kvm_dirty_log *log);
+struct kvmx_memslot *kvmx_gfn_to_memslot(struct kvmx_memslots *slots,
+					 u64 gfn);
+
+static inline struct kvmx_memslots *kvmx_memslots(struct kvmx_vm *vm)
+{
+	return srcu_dereference_check(vm->memslots, &vm->srcu,
+				      lockdep_is_held(&vm->slots_lock));
+}
+
+/*
+ * Architecture hooks.  Return values follow KVM's: an ioctl the
+ * architecture does not know returns -ENOTTY on the VM fd and -EINVAL on
+ * /dev/kvm and the vCPU fd.
+ */
+int kvmx_arch_init(void);
+void kvmx_arch_exit(void);
+long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext);
+long kvmx_arch_dev_ioctl(unsigned int ioctl, unsigned long arg);
+int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type);
+void kvmx_arch_vm_destroy(struct kvmx_vm *vm);
+long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
+			unsigned long arg);
+u64 kvmx_arch_max_gfn(void);
+int kvmx_arch_vcpu_precreate(struct kvmx_vm *vm, u32 id);
+struct kvmx_vcpu *kvmx_arch_vcpu_alloc(void);
+int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu);
+void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu);
+long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
+			  unsigned long arg);
+
+#endif /* KVMX_H */

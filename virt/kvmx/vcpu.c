@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmx: the vCPU file descriptor.  A vCPU lives as long as its VM; closing
+ * its fd only drops the fd's reference on the VM, as in KVM.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "kvmx.h"
+
+static vm_fault_t kvmx_vcpu_fault(struct vm_fault *vmf)
+{
+	struct kvmx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	switch (vmf->pgoff) {
+	case 0:
+		page = virt_to_page(vcpu->run);
+		break;
+	case KVM_PIO_PAGE_OFFSET:
+		page = vcpu->pio_page;
+		break;
+	case KVM_COALESCED_MMIO_PAGE_OFFSET:
+		page = vcpu->vm->coalesced_mmio_page;
+		break;
+	default:
+		return VM_FAULT_SIGBUS;
+	}
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct kvmx_vcpu_vm_ops = {
+	.fault = kvmx_vcpu_fault,
+};
+
+static int kvmx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &kvmx_vcpu_vm_ops;
+	return 0;
+}
+
+static int kvmx_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct kvmx_vcpu *vcpu = filp->private_data;
+
+	kvmx_vm_put(vcpu->vm);
+	return 0;
+}
+
+static long kvmx_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			    unsigned long arg)
+{
+	struct kvmx_vcpu *vcpu = filp->private_data;
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (_IOC_TYPE(ioctl) != KVMIO)
+		return -EINVAL;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = kvmx_arch_vcpu_ioctl(vcpu, ioctl, arg);
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static const struct file_operations kvmx_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kvmx_vcpu_release,
+	.unlocked_ioctl	= kvmx_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= kvmx_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+static struct kvmx_vcpu *kvmx_vcpu_find(struct kvmx_vm *vm, u32 id)
+{
+	struct kvmx_vcpu *vcpu;
+	unsigned long i;
+
+	xa_for_each(&vm->vcpus, i, vcpu)
+		if (vcpu->vcpu_id == id)
+			return vcpu;
+	return NULL;
+}
+
+void kvmx_vcpu_destroy(struct kvmx_vcpu *vcpu)
+{
+	kvmx_arch_vcpu_destroy(vcpu);
+	__free_page(vcpu->pio_page);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+}
+
+int kvmx_vm_create_vcpu(struct kvmx_vm *vm, u32 id)
+{
+	struct kvmx_vcpu *vcpu;
+	char name[32];
+	int r;
+
+	if (id >= KVMX_MAX_VCPU_IDS)
+		return -EINVAL;
+
+	/* Count the vCPU first, so that racing creators respect the limit. */
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus >= KVMX_MAX_VCPUS) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
+	r = kvmx_arch_vcpu_precreate(vm, id);
+	if (r) {
+		mutex_unlock(&vm->lock);
+		return r;
+	}
+	vm->created_vcpus++;
+	mutex_unlock(&vm->lock);
+
+	r = -ENOMEM;
+	vcpu = kvmx_arch_vcpu_alloc();
+	if (!vcpu)
+		goto out_uncount;
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->pio_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vcpu->run || !vcpu->pio_page)
+		goto out_free;
+	vcpu->vm = vm;
+	vcpu->vcpu_id = id;
+	mutex_init(&vcpu->mutex);
+
+	r = kvmx_arch_vcpu_create(vcpu);
+	if (r)
+		goto out_free;
+
+	mutex_lock(&vm->lock);
+	if (kvmx_vcpu_find(vm, id)) {
+		r = -EEXIST;
+		goto out_unlock;
+	}
+	vcpu->vcpu_idx = atomic_read(&vm->online_vcpus);
+	r = xa_insert(&vm->vcpus, vcpu->vcpu_idx, vcpu, GFP_KERNEL_ACCOUNT);
+	if (r)
+		goto out_unlock;
+
+	/* The fd holds a reference; the VM owns the vCPU from here on. */
+	kvmx_vm_get(vm);
+	snprintf(name, sizeof(name), "kvm-vcpu:%u", id);
+	r = anon_inode_getfd(name, &kvmx_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		xa_erase(&vm->vcpus, vcpu->vcpu_idx);
+		refcount_dec(&vm->users);
+		goto out_unlock;
+	}
+	atomic_inc(&vm->online_vcpus);
+	mutex_unlock(&vm->lock);
+	return r;
+
+out_unlock:
+	mutex_unlock(&vm->lock);
+	kvmx_arch_vcpu_destroy(vcpu);
+out_free:
+	if (vcpu) {
+		if (vcpu->pio_page)
+			__free_page(vcpu->pio_page);
+		free_page((unsigned long)vcpu->run);
+		kfree(vcpu);
+	}
+out_uncount:
+	mutex_lock(&vm->lock);
+	vm->created_vcpus--;
+	mutex_unlock(&vm->lock);
+	return r;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmx: the VM file descriptor, its lifetime and its generic ioctls.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kvmx.h"
+
+long kvmx_check_extension(struct kvmx_vm *vm, long ext)
+{
+	switch (ext) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_READONLY_MEM:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(unsigned int, num_online_cpus(), KVMX_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return KVMX_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KVMX_MAX_VCPU_IDS;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVMX_USER_MEM_SLOTS;
+	default:
+		return kvmx_arch_check_extension(vm, ext);
+	}
+}
+
+static void kvmx_vm_destroy(struct kvmx_vm *vm)
+{
+	struct kvmx_vcpu *vcpu;
+	unsigned long i;
+
+	xa_for_each(&vm->vcpus, i, vcpu)
+		kvmx_vcpu_destroy(vcpu);
+	xa_destroy(&vm->vcpus);
+	kvmx_arch_vm_destroy(vm);
+	kvmx_memslots_free(vm);
+	cleanup_srcu_struct(&vm->srcu);
+	__free_page(vm->coalesced_mmio_page);
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+void kvmx_vm_get(struct kvmx_vm *vm)
+{
+	refcount_inc(&vm->users);
+}
+
+void kvmx_vm_put(struct kvmx_vm *vm)
+{
+	if (refcount_dec_and_test(&vm->users))
+		kvmx_vm_destroy(vm);
+}
+
+static int kvmx_vm_release(struct inode *inode, struct file *filp)
+{
+	kvmx_vm_put(filp->private_data);
+	return 0;
+}
+
+static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
+			  unsigned long arg)
+{
+	struct kvmx_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	/* A forked child shares the fd but not the address space. */
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		return kvmx_vm_create_vcpu(vm, arg);
+	case KVM_CHECK_EXTENSION:
+		return kvmx_check_extension(vm, arg);
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region mem;
+
+		if (copy_from_user(&mem, argp, sizeof(mem)))
+			return -EFAULT;
+		return kvmx_set_memory_region(vm, &mem);
+	}
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvmx_get_dirty_log(vm, &log);
+	}
+	default:
+		return kvmx_arch_vm_ioctl(vm, ioctl, arg);
+	}
+}
+
+static const struct file_operations kvmx_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kvmx_vm_release,
+	.unlocked_ioctl	= kvmx_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct kvmx_vm *kvmx_vm_create(unsigned long type)
+{
+	struct kvmx_vm *vm;
+	int r = -ENOMEM;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return ERR_PTR(-ENOMEM);
+
+	vm->coalesced_mmio_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vm->coalesced_mmio_page)
+		goto out_free_vm;
+
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+	refcount_set(&vm->users, 1);
+	mutex_init(&vm->lock);
+	mutex_init(&vm->slots_lock);
+	xa_init(&vm->vcpus);
+
+	r = init_srcu_struct(&vm->srcu);
+	if (r)
+		goto out_drop_mm;
+	r = kvmx_memslots_init(vm);
+	if (r)
+		goto out_srcu;
+	r = kvmx_arch_vm_init(vm, type);
+	if (r)
+		goto out_memslots;
+	return vm;
+
+out_memslots:
+	kvmx_memslots_free(vm);
+out_srcu:
+	cleanup_srcu_struct(&vm->srcu);
+out_drop_mm:
+	mmdrop(vm->mm);
+	__free_page(vm->coalesced_mmio_page);
+out_free_vm:
+	kfree(vm);
+	return ERR_PTR(r);
+}
+
+int kvmx_dev_create_vm(unsigned long type)
+{
+	struct kvmx_vm *vm;
+	struct file *file;
+	int fd;
+
+	vm = kvmx_vm_create(type);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto out_put_vm;
+
+	file = anon_inode_getfile("kvm-vm", &kvmx_vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(file);
+		goto out_put_vm;
+	}
+	fd_install(fd, file);
+	return fd;
+
+out_put_vm:
+	kvmx_vm_put(vm);
+	return fd;
+}
