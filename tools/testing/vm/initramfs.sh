@@ -9,7 +9,7 @@ set -eu
 KVER=$1 OUT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../../.." && pwd)
-BUILD=$TOP/build
+BUILD=${BUILD:-$TOP/build}  # env override: a private tree while others rebuild
 MODDIR=/lib/modules/$KVER
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/kvmx-initramfs.XXXXXX")

@@ -14,7 +14,8 @@ set -u
 MACHINE=$1 KVER=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../../.." && pwd)
-VM=$TOP/build/vm
+BUILD=${BUILD:-$TOP/build}  # env override: a private tree while others rebuild
+VM=$BUILD/vm
 NAME=$MACHINE-$KVER
 LOG=$VM/$NAME.log
 INITRD=$VM/$NAME.cpio
@@ -29,7 +30,7 @@ bochs) : "${TIMEOUT:=600}" "${WATCHDOG:=1800}" ;;
 esac
 [ -f "$KERNEL" ] || { echo "run.sh: no $KERNEL" >&2; exit 2; }
 mkdir -p "$VM"
-"$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
+BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
 
 # panic=-1: reboot at once on panic, which ends QEMU (-no-reboot) and which
 # the watcher below catches for Bochs.  No oops=panic: an oops is reported,
