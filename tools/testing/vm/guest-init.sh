@@ -39,10 +39,10 @@ now() { cut -d' ' -f1 /proc/uptime; }
 step() { # step <what> <backend> <command...>: run it, report ok/FAIL
 	what=$1 be=$2; shift 2
 	if out=$("$@" 2>&1); then
-		echo "@@STEP $what $be ok"
+		mark "@@STEP $what $be ok"
 	else
 		echo "$out"
-		echo "@@STEP $what $be FAIL $(echo "$out" | tail -n 1)"
+		mark "@@STEP $what $be FAIL $(echo "$out" | tail -n 1)"
 		return 1
 	fi
 }
@@ -52,55 +52,62 @@ run_tests() { # run_tests <backend>
 	for t in $TESTS; do
 		if [ "$be" = kvm ] && [ -f /kvmx-only.txt ] &&
 		   reason=$(grep "^$t:" /kvmx-only.txt); then
-			echo "@@SKIP $t $be kvmx-only:${reason#*:}"
+			mark "@@SKIP $t $be kvmx-only:${reason#*:}"
 			continue
 		fi
-		echo "@@BEGIN $t $be"
+		mark "@@BEGIN $t $be"
 		t0=$(now)
 		# KILL, not TERM: a test stuck in an ioctl must not outlive it.
 		timeout -s KILL "$TIMEOUT" "/tests/$t" </dev/null
 		rc=$?
-		echo "@@END $t $be rc=$rc t=$(echo "$(now) $t0" | awk '{printf "%.2f", $1 - $2}')"
+		mark "@@END $t $be rc=$rc t=$(echo "$(now) $t0" | awk '{printf "%.2f", $1 - $2}')"
 	done
 }
 
-# A module the kernel may need before another: insmod from /oracle in the
-# order initramfs.sh wrote, skipping what is already loaded.
+# insmod a stock module after its dependencies, in the order initramfs.sh
+# wrote to /oracle/<module>.load, skipping what is already loaded.
 insmod_oracle() { # insmod_oracle <module name>
-	for f in $(cat /oracle/order); do
-		n=$(basename "$f" .ko | tr - _)
-		grep -q "^$n " /proc/modules && continue
-		insmod "/oracle/$f" || return 1
-		[ "$n" = "$1" ] && return 0
+	[ -f "/oracle/$1.load" ] || { echo "no /oracle/$1.load"; return 1; }
+	for f in $(cat "/oracle/$1.load"); do
+		grep -q "^$(basename "$f" .ko | tr - _) " /proc/modules ||
+			insmod "/oracle/$f" || return 1
 	done
-	grep -q "^$1 " /proc/modules
 }
 
-echo "@@BOOTED $(uname -r) timeout=$TIMEOUT oracle=$ORACLE"
+# Kernel messages can land in the middle of a line still in the tty buffer
+# (Bochs' UART is slow): wait until the console has sent everything, so a
+# marker is whole before the next step logs.  stty sets attributes with
+# TCSADRAIN.
+drain() { stty cs8 2>/dev/null; }
+mark() { echo "$@"; drain; }
+
+mark "@@BOOTED $(uname -r) timeout=$TIMEOUT oracle=$ORACLE"
 grep -q -w vmx /proc/cpuinfo && VENDOR=intel
 grep -q -w svm /proc/cpuinfo && VENDOR=amd
-echo "@@CPU ${VENDOR:-none} $(grep -m1 'model name' /proc/cpuinfo)"
+mark "@@CPU ${VENDOR:-none} $(grep -m1 'model name' /proc/cpuinfo)"
 
 # ---- phase kvmx --------------------------------------------------------
 if [ ! -f /kvmx.ko ]; then
-	echo "@@STEP insmod kvmx FAIL /kvmx.ko not in initramfs (module not built?)"
+	mark "@@STEP insmod kvmx FAIL /kvmx.ko not in initramfs (module not built?)"
 elif step insmod kvmx insmod /kvmx.ko; then
 	if [ -c /dev/kvm ]; then
-		echo "@@STEP dev_kvm kvmx ok"
+		mark "@@STEP dev_kvm kvmx ok"
 	else
-		echo "@@STEP dev_kvm kvmx FAIL /dev/kvm missing after insmod"
+		mark "@@STEP dev_kvm kvmx FAIL /dev/kvm missing after insmod"
 	fi
 	if [ "$DEMO" = 1 ]; then
-		echo "@@DEMO-BEGIN"
+		mark "@@DEMO-BEGIN"
 		echo "# insmod /kvmx.ko"
-		grep kvmx /proc/modules
+		dmesg | grep -i kvmx | grep -v 'taint\|verification failed'
+		grep '^kvmx ' /proc/modules
 		echo "# ls -l /dev/kvm"
 		ls -l /dev/kvm
 		t=$(echo $TESTS | cut -d' ' -f1)
-		[ -n "$t" ] && echo "# $t" && timeout -s KILL "$TIMEOUT" "/tests/$t"
+		[ -n "$t" ] && echo "# /tests/$t" && timeout -s KILL "$TIMEOUT" "/tests/$t"
 		echo "# rmmod kvmx"
-		rmmod kvmx && echo "(unloaded)"
-		echo "@@DEMO-END"
+		step rmmod kvmx rmmod kvmx
+		grep -q '^kvmx ' /proc/modules || echo "(kvmx unloaded)"
+		mark "@@DEMO-END"
 	else
 		run_tests kvmx
 		step rmmod kvmx rmmod kvmx
@@ -124,9 +131,9 @@ fi
 
 # The whole kernel log, for the host to scan: the console may have missed
 # lines (loglevel) and the host needs every warning.
-echo "@@DMESG-BEGIN"
+mark "@@DMESG-BEGIN"
 dmesg
-echo "@@DMESG-END"
-echo "@@DONE"
+mark "@@DMESG-END"
+mark "@@DONE"
 sync
 poweroff -f

@@ -46,27 +46,28 @@ KO=$TOP/tools/testing/selftests/kvmx/kvmx-only.txt
 [ -f "$KO" ] && cp "$KO" "$ROOT/kvmx-only.txt"
 
 # Stock modules for the oracle, decompressed (6.12 ships .ko.xz; busybox
-# insmod wants plain ELF), with their `depends` chain.  oracle/order lists
-# them dependencies first, so /init needs neither modprobe nor depmod.
-add_mod() { # add_mod <module name>: depth-first, dependencies first
+# insmod wants plain ELF), with their `depends` chain.  oracle/<module>.load
+# lists the files to insmod for it, dependencies first, so /init needs
+# neither modprobe nor depmod.
+add_mod() { # add_mod <module name> <load list>: depth-first
 	local f b d
 	f=$(modinfo -k "$KVER" -F filename "$1" 2>/dev/null) || {
 		echo "initramfs.sh: warning: no module $1 for $KVER" >&2; return 0; }
 	b=$(basename "$f"); b=${b%.xz}; b=${b%.zst}
-	grep -qx "$b" "$ROOT/oracle/order" 2>/dev/null && return 0
+	grep -qx "$b" "$2" 2>/dev/null && return 0
 	for d in $(modinfo -k "$KVER" -F depends "$1" | tr , ' '); do
-		add_mod "$d"
+		add_mod "$d" "$2"
 	done
 	case $f in
 	*.xz) xz -dc "$f" >"$ROOT/oracle/$b" ;;
 	*.zst) zstd -qdc "$f" >"$ROOT/oracle/$b" ;;
 	*) cp "$f" "$ROOT/oracle/$b" ;;
 	esac
-	echo "$b" >>"$ROOT/oracle/order"
+	echo "$b" >>"$2"
 }
-: >"$ROOT/oracle/order"
-for m in irqbypass kvm ccp kvm_amd kvm_intel; do
-	add_mod "$m"
+for m in kvm_amd kvm_intel; do
+	: >"$ROOT/oracle/$m.load"
+	add_mod "$m" "$ROOT/oracle/$m.load"
 done
 [ -d "$MODDIR" ] || echo "initramfs.sh: warning: no $MODDIR" >&2
 

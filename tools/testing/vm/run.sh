@@ -140,16 +140,16 @@ test_output() { # test_output <test> <backend>
 
 BACKENDS=kvmx
 [ "$ORACLE" = 1 ] && BACKENDS="kvmx kvm"
-[ "$DEMO" = 1 ] && BACKENDS=""
-for be in $BACKENDS; do
-	insmod_ok=1
+steps() { # steps <backend> [grep flags] <pattern>: report @@STEP lines
+	local be=$1 what b res why; shift
 	while read -r _ what b res why; do
 		[ "$b" = "$be" ] || continue
 		[ "$res" = ok ] && line ok "$be" "$what" || line FAIL "$be" "$what" "$why"
-		[ "$what" = insmod ] && [ "$res" != ok ] && insmod_ok=0
-	done < <(marker STEP)
-	marker STEP | grep -q "^@@STEP insmod $be " || { line FAIL "$be" insmod "never tried"; insmod_ok=0; }
-	[ "$insmod_ok" = 1 ] || continue   # its tests never ran: one failure is enough
+	done < <(marker STEP | grep "$@")
+}
+
+tests() { # tests <backend>: one line per expected test
+	local be=$1 t skip end rc tm
 	for t in $(cat "$INITRD.tests"); do
 		skip=$(marker SKIP | grep -m1 "^@@SKIP $t $be ")
 		end=$(marker END | grep -m1 "^@@END $t $be ")
@@ -170,10 +170,19 @@ for be in $BACKENDS; do
 			line FAIL "$be" "$t" "(never started)"
 		fi
 	done
+}
+
+for be in $BACKENDS; do
+	steps "$be" -v rmmod
+	marker STEP | grep -q "^@@STEP insmod $be " || line FAIL "$be" insmod "never tried"
+	# Its tests never ran if insmod failed: one failure is enough.
+	marker STEP | grep -q "^@@STEP insmod $be ok" || continue
+	[ "$DEMO" = 1 ] || tests "$be"
+	steps "$be" rmmod
 done
 
 if [ "$DEMO" = 1 ]; then
-	printf '%s\n' "$CON" | sed -n '/@@DEMO-BEGIN/,/@@DEMO-END/p' | grep -v '^@@DEMO'
+	printf '%s\n' "$CON" | sed -n '/@@DEMO-BEGIN/,/@@DEMO-END/p' | grep -v '^@@'
 fi
 
 if marker DONE >/dev/null; then

@@ -1,0 +1,56 @@
+#!/bin/bash
+# check.sh: the body of `make check`.  Build kvmx for every test kernel, the
+# selftests and the unit tests, then boot the test-beds:
+#   QEMU (TCG, AMD SVM+NPT)  with every kernel of kernels.sh, one after another
+#   Bochs (Intel VMX+EPT)    with the 6.1 kernel, in parallel with QEMU
+# (2 cores: one emulator each).  Prints every result line, the wall times
+# and, last, "N passed, N failed, N skipped".  ORACLE=1 and TIMEOUT pass
+# through to run.sh.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../../.." && pwd)
+cd "$TOP"
+OUT=${BUILD:-$TOP/build}/vm/check
+rm -rf "$OUT"
+mkdir -p "$OUT"
+T0=$SECONDS
+
+# Builds: a failure is one FAIL line; the boots still run, so the oracle
+# and the other results are still seen.
+for target in kmods selftests unit; do
+	t=$SECONDS
+	if make -s "$target" >"$OUT/make-$target.log" 2>&1; then
+		echo "ok    build $target  ($((SECONDS - t))s)"
+	else
+		echo "FAIL  build $target  ($((SECONDS - t))s)"
+		tail -n 30 "$OUT/make-$target.log" | sed 's/^/      | /'
+	fi
+done | tee "$OUT/build.out"
+
+KVERS=$("$HERE/kernels.sh")
+K61=$(echo "$KVERS" | grep -m1 '^6\.1\.')
+[ -n "$KVERS" ] || echo "FAIL  no test kernel installed (tools/testing/vm/deps.sh)" >>"$OUT/build.out"
+[ -n "$K61" ] || echo "FAIL  no 6.1 kernel for Bochs" >>"$OUT/build.out"
+
+# Each lane writes its own file; they are printed in a fixed order.
+(for v in $KVERS; do "$HERE/run.sh" qemu "$v" >"$OUT/qemu-$v.out" 2>&1; done) &
+QEMU=$!
+[ -n "$K61" ] && { "$HERE/run.sh" bochs "$K61" >"$OUT/bochs-$K61.out" 2>&1 & }
+BOCHS=$!
+wait $QEMU
+[ -n "$K61" ] && wait $BOCHS
+
+cd "$OUT"
+for f in $(ls qemu-*.out 2>/dev/null | sort -V) $(ls bochs-*.out 2>/dev/null); do
+	grep -v '^wall ' "$f"
+done
+echo "== wall times"
+cat qemu-*.out bochs-*.out 2>/dev/null | grep '^wall ' | sed 's/^wall */  /'
+echo "  check.sh total $((SECONDS - T0))s"
+
+RES=$(cat build.out qemu-*.out bochs-*.out 2>/dev/null)
+P=$(echo "$RES" | grep -c '^ok ')
+F=$(echo "$RES" | grep -c '^FAIL ')
+S=$(echo "$RES" | grep -c '^skip ')
+echo "$P passed, $F failed, $S skipped"
+[ "$F" = 0 ] && [ "$P" -gt 0 ]
