@@ -17,15 +17,21 @@ T0=$SECONDS
 
 # Builds: a failure is one FAIL line; the boots still run, so the oracle
 # and the other results are still seen.
-for target in kmods selftests unit; do
-	t=$SECONDS
-	if make -s "$target" >"$OUT/make-$target.log" 2>&1; then
-		echo "ok    build $target  ($((SECONDS - t))s)"
+step() { # step <name> <command...>
+	local name=$1 t=$SECONDS; shift
+	if "$@" >"$OUT/$name.log" 2>&1; then
+		echo "ok    build $name  ($((SECONDS - t))s)"
 	else
-		echo "FAIL  build $target  ($((SECONDS - t))s)"
-		tail -n 30 "$OUT/make-$target.log" | sed 's/^/      | /'
+		echo "FAIL  build $name  ($((SECONDS - t))s)"
+		tail -n 30 "$OUT/$name.log" | sed 's/^/      | /'
 	fi
-done | tee "$OUT/build.out"
+}
+{
+	step kmods make -s kmods
+	step selftests make -s selftests
+	step unit make -s unit
+	step vm-scan "$HERE/test-scan.sh"   # the log scanner itself
+} | tee "$OUT/build.out"
 
 KVERS=$("$HERE/kernels.sh")
 K61=$(echo "$KVERS" | grep -m1 '^6\.1\.')

@@ -28,9 +28,11 @@ qemu)  : "${TIMEOUT:=60}" "${WATCHDOG:=600}" ;;
 bochs) : "${TIMEOUT:=600}" "${WATCHDOG:=1800}" ;;
 *) echo "run.sh: unknown machine $MACHINE" >&2; exit 2 ;;
 esac
-[ -f "$KERNEL" ] || { echo "run.sh: no $KERNEL" >&2; exit 2; }
 mkdir -p "$VM"
-BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
+if [ "${NOBOOT:-0}" != 1 ]; then   # NOBOOT=1: only parse the last log again
+	[ -f "$KERNEL" ] || { echo "run.sh: no $KERNEL" >&2; exit 2; }
+	BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
+fi
 
 # panic=-1: reboot at once on panic, which ends QEMU (-no-reboot) and which
 # the watcher below catches for Bochs.  No oops=panic: an oops is reported,
@@ -91,32 +93,33 @@ boot_bochs() {
 }
 
 # ---- boot, with a watcher --------------------------------------------
-rm -f "$LOG"
-: >"$LOG"
-START=$SECONDS
-"boot_$MACHINE" &
-EMU=$!
-WHY=""
-while kill -0 $EMU 2>/dev/null; do
-	sleep 2
-	if grep -q '^@@DONE' "$LOG"; then
-		# poweroff is on its way; give the emulator a moment to exit.
-		for _ in $(seq 30); do kill -0 $EMU 2>/dev/null || break; sleep 1; done
-		break
-	elif grep -q 'Kernel panic - not syncing' "$LOG"; then
-		sleep 5; break   # let the panic's last lines reach the log
-	elif [ $((SECONDS - START)) -ge "$WATCHDOG" ]; then
-		WHY="watchdog: no @@DONE after ${WATCHDOG}s"; break
+START=$SECONDS WHY="" ERC=0
+if [ "${NOBOOT:-0}" != 1 ]; then
+	rm -f "$LOG"
+	: >"$LOG"
+	"boot_$MACHINE" &
+	EMU=$!
+	while kill -0 $EMU 2>/dev/null; do
+		sleep 2
+		if grep -q '^@@DONE' "$LOG"; then
+			# poweroff is on its way; give the emulator a moment to exit.
+			for _ in $(seq 30); do kill -0 $EMU 2>/dev/null || break; sleep 1; done
+			break
+		elif grep -q 'Kernel panic - not syncing' "$LOG"; then
+			sleep 5; break   # let the panic's last lines reach the log
+		elif [ $((SECONDS - START)) -ge "$WATCHDOG" ]; then
+			WHY="watchdog: no @@DONE after ${WATCHDOG}s"; break
+		fi
+	done
+	# The emulator may still be up (hang, Bochs rebooting after a panic).
+	# Only our own child, by pid.
+	if kill -0 $EMU 2>/dev/null; then
+		pkill -KILL -P $EMU 2>/dev/null
+		kill -KILL $EMU 2>/dev/null
 	fi
-done
-# The emulator may still be up (hang, Bochs rebooting after a panic).
-# Only our own child, by pid.
-if kill -0 $EMU 2>/dev/null; then
-	pkill -KILL -P $EMU 2>/dev/null
-	kill -KILL $EMU 2>/dev/null
+	wait $EMU 2>/dev/null
+	ERC=$?
 fi
-wait $EMU 2>/dev/null
-ERC=$?
 WALL=$((SECONDS - START))
 grep -q 'Kernel panic - not syncing' "$LOG" && WHY="kernel panic"
 
