@@ -89,9 +89,10 @@ TEST_F(dev, create_vm_bad_type)
 	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(types); i++)
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		EXPECT_EQ(-EINVAL, KVM_IOCTL(self->kvm, KVM_CREATE_VM, types[i]))
 			TH_LOG("type %#lx", types[i]);
+	}
 
 	/* The failures left /dev/kvm usable. */
 	i = vm_create(self->kvm);
@@ -143,10 +144,11 @@ TEST_F(dev, check_extension_vm)
 	ASSERT_GE(vm, 0);
 	EXPECT_EQ(1, kvm_check_cap(vm, KVM_CAP_CHECK_EXTENSION_VM));
 	EXPECT_LT(0, kvm_check_cap(vm, KVM_CAP_USER_MEMORY));
-	for (i = 0; i < ARRAY_SIZE(caps); i++)
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
 		EXPECT_EQ(kvm_check_cap(self->kvm, caps[i]),
 			  kvm_check_cap(vm, caps[i]))
 			TH_LOG("cap %ld", caps[i]);
+	}
 	close(vm);
 }
 

@@ -95,8 +95,10 @@ TEST_F(slots, delete_nonexistent)
 	EXPECT_EQ(-EINVAL, del(self, self->nr_slots - 1));
 	ASSERT_EQ(0, mk(self, 1, 0, BASE_GPA));
 	EXPECT_EQ(-EINVAL, del(self, 2));
-	if (self->nr_as > 1)	/* the same id in another address space */
+	/* the same id in another address space */
+	if (self->nr_as > 1) {
 		EXPECT_EQ(-EINVAL, del(self, (1 << 16) | 1));
+	}
 	EXPECT_EQ(0, del(self, 1));
 }
 
@@ -205,17 +207,19 @@ TEST_F(slots, unknown_flags)
 {
 	unsigned int bit;
 
-	for (bit = 2; bit < 32; bit++)
+	for (bit = 2; bit < 32; bit++) {
 		EXPECT_EQ(-EINVAL, mk(self, 0, 1U << bit, BASE_GPA))
 			TH_LOG("flag bit %u", bit);
+	}
 	EXPECT_EQ(-EINVAL, mk(self, 0, ~0U, BASE_GPA));
 	EXPECT_EQ(-EINVAL, del(self, 0));	/* none was created */
 
 	/* Nor on a modification, nor on a delete. */
 	ASSERT_EQ(0, mk(self, 0, 0, BASE_GPA));
-	for (bit = 2; bit < 32; bit++)
+	for (bit = 2; bit < 32; bit++) {
 		EXPECT_EQ(-EINVAL, mk(self, 0, 1U << bit, BASE_GPA))
 			TH_LOG("flag bit %u", bit);
+	}
 	EXPECT_EQ(-EINVAL, vm_set_mem(self->vm, 0, 1U << 5, 0, 0, 0));
 	EXPECT_EQ(0, del(self, 0));
 }
@@ -353,10 +357,11 @@ TEST_F(slots, kernel_hva)
 	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, vm_set_mem(self->vm, 0, 0, BASE_GPA,
 					      self->page, bad[i]))
 			TH_LOG("hva %#llx", (unsigned long long)bad[i]);
+	}
 	EXPECT_EQ(-EINVAL, del(self, 0));
 }
 
@@ -432,16 +437,20 @@ TEST_F_TIMEOUT(slots, many_slots, 120)
 		ASSERT_EQ(0, r) TH_LOG("slot %ld of %ld", i, n);
 	}
 	/* All of them are there: each range is taken. */
-	if (n < self->nr_slots)
-		for (i = 0; i < n; i++)
+	if (n < self->nr_slots) {
+		for (i = 0; i < n; i++) {
 			ASSERT_EQ(-EEXIST, vm_set_mem(self->vm, n, 0,
 						      BASE_GPA + 2 * i * p, p,
 						      self->hva))
 				TH_LOG("slot %ld", i);
-	for (i = 0; i < n; i++)
+		}
+	}
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, del(self, i)) TH_LOG("delete slot %ld", i);
-	for (i = 0; i < n; i++)
+	}
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(-EINVAL, del(self, i)) TH_LOG("slot %ld", i);
+	}
 	guest_mem_free(mem, n * p);
 }
 
@@ -480,17 +489,20 @@ TEST_F(slots, dirty_log_clean)
 					(uint64_t)(uintptr_t)mem));
 		memset(buf, 0xa5, sizeof(buf));
 		ASSERT_EQ(0, vm_get_dirty_log(self->vm, 0, buf));
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			EXPECT_EQ(0, buf[j]) TH_LOG("%u pages: byte %u",
 						    npages[i], j);
-		for (j = n; j < sizeof(buf); j++)
+		}
+		for (j = n; j < sizeof(buf); j++) {
 			EXPECT_EQ(0xa5, buf[j]) TH_LOG("%u pages: byte %u",
 						       npages[i], j);
+		}
 		/* Reading it again: still clean. */
 		memset(buf, 0xa5, n);
 		ASSERT_EQ(0, vm_get_dirty_log(self->vm, 0, buf));
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			EXPECT_EQ(0, buf[j]);
+		}
 		ASSERT_EQ(0, del(self, 0));
 	}
 	guest_mem_free(mem, 100 * self->page);
@@ -519,9 +531,10 @@ TEST_F(slots, dirty_log_bad_slot)
 {
 	uint64_t bitmap[4];
 
-	if (self->nr_slots < 0x10000)
+	if (self->nr_slots < 0x10000) {
 		EXPECT_EQ(-EINVAL, vm_get_dirty_log(self->vm, self->nr_slots,
 						    bitmap));
+	}
 	EXPECT_EQ(-EINVAL, vm_get_dirty_log(self->vm, 0xffff, bitmap));
 	EXPECT_EQ(-EINVAL, vm_get_dirty_log(self->vm, (uint32_t)self->nr_as << 16,
 					    bitmap));

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "kvmx_util.h"
@@ -196,4 +197,55 @@ int raise_nofile_limit(unsigned long want)
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		return -errno;
 	return rl.rlim_cur >= want ? 0 : -EMFILE;
+}
+
+#define MAX_PASSED_FDS 8
+
+int send_fds(int sock, const int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(MAX_PASSED_FDS * sizeof(int))];
+	char byte = 'F';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+
+	if (n < 1 || n > MAX_PASSED_FDS)
+		return -EINVAL;
+	memset(cbuf, 0, sizeof(cbuf));
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+int recv_fds(int sock, int *fds, int n)
+{
+	char cbuf[CMSG_SPACE(MAX_PASSED_FDS * sizeof(int))];
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg;
+	struct cmsghdr *cm;
+
+	if (n < 1 || n > MAX_PASSED_FDS)
+		return -EINVAL;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	if (recvmsg(sock, &msg, 0) != 1)
+		return errno ? -errno : -EIO;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(n * sizeof(int)))
+		return -EPROTO;
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	return 0;
 }

@@ -97,6 +97,10 @@ int fd_is_cloexec(int fd);
 /* Raise RLIMIT_NOFILE's soft limit to at least want (up to the hard one). */
 int raise_nofile_limit(unsigned long want);
 
+/* Pass n fds over a unix socket (SCM_RIGHTS); 0 or -errno. */
+int send_fds(int sock, const int *fds, int n);
+int recv_fds(int sock, int *fds, int n);
+
 /* An ioctl number no version of KVM defines, for "unknown ioctl" tests. */
 #define KVMX_UNKNOWN_KVMIO	_IO(KVMIO, 0xff)
 #define KVMX_UNKNOWN_KVMIO_W	_IOW(KVMIO, 0xfe, __u64)
