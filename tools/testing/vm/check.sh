@@ -7,6 +7,8 @@
 # and, last, "N passed, N failed, N skipped".  ORACLE=1 and TIMEOUT pass
 # through to run.sh.
 set -u
+{ # bash reads scripts as it runs them: parse all first, so editing this
+  # file (git pull) cannot break a run in progress.
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../../.." && pwd)
 cd "$TOP"
@@ -60,3 +62,4 @@ F=$(echo "$RES" | grep -c '^FAIL ')
 S=$(echo "$RES" | grep -c '^skip ')
 echo "$P passed, $F failed, $S skipped"
 [ "$F" = 0 ] && [ "$P" -gt 0 ]
+}

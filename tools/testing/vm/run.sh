@@ -10,6 +10,8 @@
 #      TIMEOUT per-test seconds (guest clock); WATCHDOG whole-boot seconds;
 #      DEMO=1 (demo.sh) boots for a short show instead of the tests.
 set -u
+{ # bash reads scripts as it runs them: parse all first, so editing this
+  # file (git pull) cannot break a run in progress.
 [ $# -eq 2 ] || { echo "usage: $0 qemu|bochs KVER" >&2; exit 2; }
 MACHINE=$1 KVER=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -210,3 +212,4 @@ fi
 
 echo "wall  $NAME ${WALL}s"
 exit $FAILED
+}

@@ -3,6 +3,8 @@
 # on made-up logs (run.sh NOBOOT=1), so a scanner that misses a WARN or a
 # hang is caught without booting anything.  Seconds; run by check.sh.
 set -u
+{ # bash reads scripts as it runs them: parse all first, so editing this
+  # file (git pull) cannot break a run in progress.
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/kvmx-scan.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -57,3 +59,4 @@ expect 1 'FAIL +qemu-fake kvmx +insmod +Invalid module format' insmod
 
 [ $BAD = 0 ] && echo "test-scan: ok"
 exit $BAD
+}
