@@ -98,7 +98,7 @@ elif step insmod kvmx insmod /kvmx.ko; then
 	if [ "$DEMO" = 1 ]; then
 		mark "@@DEMO-BEGIN"
 		echo "# insmod /kvmx.ko"
-		dmesg | grep -i kvmx | grep -v 'taint\|verification failed'
+		dmesg | grep 'kvmx:' | grep -v 'taint'
 		grep '^kvmx ' /proc/modules
 		echo "# ls -l /dev/kvm"
 		ls -l /dev/kvm

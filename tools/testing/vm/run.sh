@@ -143,6 +143,10 @@ test_output() { # test_output <test> <backend>
 		tail -n 20 | sed 's/^/      | /'
 }
 
+if [ "$DEMO" = 1 ]; then
+	printf '%s\n' "$CON" | sed -n '/@@DEMO-BEGIN/,/@@DEMO-END/p' | grep -v '^@@'
+fi
+
 BACKENDS=kvmx
 [ "$ORACLE" = 1 ] && BACKENDS="kvmx kvm"
 steps() { # steps <backend> [grep flags] <pattern>: report @@STEP lines
@@ -186,20 +190,16 @@ for be in $BACKENDS; do
 	steps "$be" rmmod
 done
 
-if [ "$DEMO" = 1 ]; then
-	printf '%s\n' "$CON" | sed -n '/@@DEMO-BEGIN/,/@@DEMO-END/p' | grep -v '^@@'
-fi
-
 if marker DONE >/dev/null; then
 	line ok boot "reached-end" "(${WALL}s)"
 else
 	line FAIL boot "reached-end" "(${WHY:-emulator exited rc=$ERC}; see $LOG)"
-	tail -n 30 "$LOG" | sed 's/^/      | /'
+	tail -n 15 "$LOG" | sed 's/^/      | /'
 fi
 
 # Kernel log: the guest's full dmesg dump if it got that far, else whatever
 # reached the console.  The unsigned-module taint message is harmless.
-BAD='Oops|WARNING:|BUG:|------------\[ cut here \]|possible circular locking|possible recursive locking|inconsistent lock state|INFO: lockdep|rcu_sched self-detected stall|rcu: INFO:|sleeping function called from invalid context|KASAN|general protection fault|kernel BUG|Call Trace:|blocked for more than'
+BAD='Kernel panic|Oops|WARNING:|BUG:|------------\[ cut here \]|possible circular locking|possible recursive locking|inconsistent lock state|INFO: lockdep|rcu_sched self-detected stall|rcu: INFO:|sleeping function called from invalid context|KASAN|general protection fault|kernel BUG|Call Trace:|blocked for more than'
 KLOG=$(printf '%s\n' "$CON" | sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/p')
 printf '%s\n' "$CON" | grep -q '^@@DMESG-END' || KLOG=$CON
 HITS=$(printf '%s\n' "$KLOG" | grep -E -- "$BAD")
