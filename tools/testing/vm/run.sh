@@ -66,7 +66,8 @@ boot_bochs() {
 		isolinux/isolinux.bin=/usr/lib/ISOLINUX/isolinux.bin \
 		isolinux/ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32 \
 		isolinux/isolinux.cfg="$cfg" \
-		vmlinuz="$KERNEL" initrd="$INITRD" || return 1
+		vmlinuz="$KERNEL" initrd="$INITRD" 2>"$VM/$NAME.xorriso.log" ||
+		{ cat "$VM/$NAME.xorriso.log"; return 1; }
 	# corei7_haswell_4770: VMX with EPT, unrestricted guest and VPID.
 	# (corei7_skylake_x makes Linux WARN about its XSAVE size.)
 	# rfb is the only headless display this bochs has; timeout=0: do not
