@@ -9,11 +9,14 @@
 #include <linux/kvm.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/signal_types.h>
 #include <linux/refcount.h>
 #include <linux/srcu.h>
 #include <linux/xarray.h>
 
 #include "arch.h"
+#include "compat.h"
 
 /* Limits, reported through KVM_CHECK_EXTENSION with KVM's values. */
 #define KVMX_MAX_VCPUS		1024
@@ -68,8 +71,36 @@ struct kvmx_vcpu {
 	struct kvm_run *run;
 	struct page *pio_page;		/* KVM_PIO_PAGE_OFFSET */
 
+	struct preempt_notifier preempt_notifier;
+	int cpu;			/* where it is loaded, or -1 */
+	int mode;			/* KVMX_MODE_*, read by kickers */
+	unsigned long requests;		/* KVMX_REQ_* bits */
+
+	bool sigset_active;		/* KVM_SET_SIGNAL_MASK */
+	sigset_t sigset;
+
 	struct kvmx_arch_vcpu arch;
 };
+
+#define KVMX_MODE_OUTSIDE	0
+#define KVMX_MODE_IN_GUEST	1
+
+/* Requests, made by any thread, handled by the vCPU before entry. */
+#define KVMX_REQ_TLB_FLUSH	0
+
+static inline void kvmx_make_request(struct kvmx_vcpu *vcpu, int req)
+{
+	set_bit(req, &vcpu->requests);
+}
+
+static inline bool kvmx_check_request(struct kvmx_vcpu *vcpu, int req)
+{
+	return test_and_clear_bit(req, &vcpu->requests);
+}
+
+#define kvmx_for_each_vcpu(idx, vcpu, vm) \
+	xa_for_each_range(&(vm)->vcpus, idx, vcpu, 0, \
+			  atomic_read(&(vm)->online_vcpus) - 1)
 
 /* virt/kvmx/vm.c */
 int kvmx_dev_create_vm(unsigned long type);
@@ -80,6 +111,10 @@ long kvmx_check_extension(struct kvmx_vm *vm, long ext);
 /* virt/kvmx/vcpu.c */
 int kvmx_vm_create_vcpu(struct kvmx_vm *vm, u32 id);
 void kvmx_vcpu_destroy(struct kvmx_vcpu *vcpu);
+
+void kvmx_vcpu_load(struct kvmx_vcpu *vcpu);
+void kvmx_vcpu_put(struct kvmx_vcpu *vcpu);
+void kvmx_vm_request_all(struct kvmx_vm *vm, int req);
 
 /* virt/kvmx/memslot.c */
 int kvmx_memslots_init(struct kvmx_vm *vm);
@@ -110,9 +145,18 @@ void kvmx_arch_vm_destroy(struct kvmx_vm *vm);
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			unsigned long arg);
 u64 kvmx_arch_max_gfn(void);
+/* After readers of @old are gone; either slot may be NULL. */
+void kvmx_arch_commit_memslot(struct kvmx_vm *vm, struct kvmx_memslot *old,
+			      struct kvmx_memslot *new);
+/* Pages just reported dirty must fault again on their next write. */
+void kvmx_arch_protect_dirty(struct kvmx_vm *vm, struct kvmx_memslot *slot,
+			     const unsigned long *bits);
 int kvmx_arch_vcpu_precreate(struct kvmx_vm *vm, u32 id);
 struct kvmx_vcpu *kvmx_arch_vcpu_alloc(void);
 int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu);
+void kvmx_arch_vcpu_load(struct kvmx_vcpu *vcpu, int cpu);
+void kvmx_arch_vcpu_put(struct kvmx_vcpu *vcpu);
+int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu);
 void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu);
 long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			  unsigned long arg);

@@ -54,6 +54,7 @@ static int __init kvmx_init(void)
 	r = kvmx_arch_init();
 	if (r)
 		return r;
+	preempt_notifier_inc();
 
 	kvmx_dev.name = devname;
 	kvmx_dev.minor = strcmp(devname, "kvm") ? MISC_DYNAMIC_MINOR : KVM_MINOR;
@@ -61,6 +62,7 @@ static int __init kvmx_init(void)
 	if (r) {
 		pr_err("cannot register /dev/%s (%d)%s\n", devname, r,
 		       r == -EBUSY ? ": taken, is KVM loaded? Try devname=kvmx" : "");
+		preempt_notifier_dec();
 		kvmx_arch_exit();
 		return r;
 	}
@@ -71,6 +73,7 @@ static int __init kvmx_init(void)
 static void __exit kvmx_exit(void)
 {
 	misc_deregister(&kvmx_dev);
+	preempt_notifier_dec();
 	kvmx_arch_exit();
 }
 

@@ -130,6 +130,7 @@ static int kvmx_memslots_replace(struct kvmx_vm *vm, struct kvmx_memslot *old,
 
 	rcu_assign_pointer(vm->memslots, next);
 	synchronize_srcu_expedited(&vm->srcu);
+	kvmx_arch_commit_memslot(vm, old, new);
 	kvfree(cur);
 	/* A moved slot keeps logging into the same bitmap. */
 	if (old && new && old->dirty_bitmap == new->dirty_bitmap)
@@ -269,6 +270,7 @@ int kvmx_get_dirty_log(struct kvmx_vm *vm, struct kvm_dirty_log *log)
 	}
 	for (i = 0; i < n / sizeof(long); i++)
 		buf[i] = xchg(&slot->dirty_bitmap[i], 0);
+	kvmx_arch_protect_dirty(vm, slot, buf);
 out:
 	mutex_unlock(&vm->slots_lock);
 	if (!r && copy_to_user(log->dirty_bitmap, buf, n))

@@ -6,7 +6,10 @@
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
 
 #include "kvmx.h"
 
@@ -43,6 +46,110 @@ static int kvmx_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * Loading: the architecture gets vcpu_load/put whenever the vCPU thread
+ * gains or loses a host CPU while inside a vCPU ioctl, preemption included.
+ */
+static struct kvmx_vcpu *preempt_notifier_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct kvmx_vcpu, preempt_notifier);
+}
+
+static void kvmx_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	kvmx_arch_vcpu_load(preempt_notifier_to_vcpu(pn), cpu);
+}
+
+static void kvmx_sched_out(struct preempt_notifier *pn,
+			   struct task_struct *next)
+{
+	kvmx_arch_vcpu_put(preempt_notifier_to_vcpu(pn));
+}
+
+static struct preempt_ops kvmx_preempt_ops = {
+	.sched_in = kvmx_sched_in,
+	.sched_out = kvmx_sched_out,
+};
+
+void kvmx_vcpu_load(struct kvmx_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&vcpu->preempt_notifier);
+	kvmx_arch_vcpu_load(vcpu, cpu);
+	put_cpu();
+}
+
+void kvmx_vcpu_put(struct kvmx_vcpu *vcpu)
+{
+	preempt_disable();
+	kvmx_arch_vcpu_put(vcpu);
+	preempt_notifier_unregister(&vcpu->preempt_notifier);
+	preempt_enable();
+}
+
+static void kvmx_kick_ipi(void *unused)
+{
+	/* The interrupt itself forced the guest out; nothing to do. */
+}
+
+/*
+ * Make every vCPU handle @req before it next enters the guest.  A vCPU
+ * already in guest mode gets an IPI; waiting for it means that vCPU has
+ * left guest mode when this returns.  Pairs with the barrier between
+ * setting KVMX_MODE_IN_GUEST and checking requests in the run loop.
+ */
+void kvmx_vm_request_all(struct kvmx_vm *vm, int req)
+{
+	struct kvmx_vcpu *vcpu;
+	unsigned long i;
+
+	kvmx_for_each_vcpu(i, vcpu, vm)
+		kvmx_make_request(vcpu, req);
+	smp_mb__after_atomic();
+	kvmx_for_each_vcpu(i, vcpu, vm)
+		if (READ_ONCE(vcpu->mode) == KVMX_MODE_IN_GUEST)
+			smp_call_function_single(READ_ONCE(vcpu->cpu),
+						 kvmx_kick_ipi, NULL, 1);
+}
+
+static int kvmx_vcpu_run(struct kvmx_vcpu *vcpu)
+{
+	sigset_t saved;
+	int r;
+
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &vcpu->sigset, &saved);
+	kvmx_vcpu_load(vcpu);
+	r = kvmx_arch_vcpu_run(vcpu);
+	kvmx_vcpu_put(vcpu);
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+	return r;
+}
+
+static int kvmx_vcpu_set_sigmask(struct kvmx_vcpu *vcpu,
+				 struct kvm_signal_mask __user *argp)
+{
+	struct kvm_signal_mask hdr;
+	sigset_t set;
+
+	if (!argp) {
+		vcpu->sigset_active = false;
+		return 0;
+	}
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.len != sizeof(set))
+		return -EINVAL;
+	if (copy_from_user(&set, argp->sigset, sizeof(set)))
+		return -EFAULT;
+	sigdelsetmask(&set, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	vcpu->sigset = set;
+	vcpu->sigset_active = true;
+	return 0;
+}
+
 static int kvmx_vcpu_release(struct inode *inode, struct file *filp)
 {
 	struct kvmx_vcpu *vcpu = filp->private_data;
@@ -64,7 +171,20 @@ static long kvmx_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
-	r = kvmx_arch_vcpu_ioctl(vcpu, ioctl, arg);
+	switch (ioctl) {
+	case KVM_RUN:
+		r = arg ? -EINVAL : kvmx_vcpu_run(vcpu);
+		break;
+	case KVM_SET_SIGNAL_MASK:
+		r = kvmx_vcpu_set_sigmask(vcpu, (void __user *)arg);
+		break;
+	default:
+		/* State ioctls touch hardware state: load the vCPU first. */
+		kvmx_vcpu_load(vcpu);
+		r = kvmx_arch_vcpu_ioctl(vcpu, ioctl, arg);
+		kvmx_vcpu_put(vcpu);
+		break;
+	}
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }
@@ -130,7 +250,9 @@ int kvmx_vm_create_vcpu(struct kvmx_vm *vm, u32 id)
 		goto out_free;
 	vcpu->vm = vm;
 	vcpu->vcpu_id = id;
+	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	preempt_notifier_init(&vcpu->preempt_notifier, &kvmx_preempt_ops);
 
 	r = kvmx_arch_vcpu_create(vcpu);
 	if (r)

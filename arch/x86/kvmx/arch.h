@@ -3,14 +3,74 @@
 #ifndef KVMX_X86_ARCH_H
 #define KVMX_X86_ARCH_H
 
+#include <linux/kvm.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <asm/fpu/types.h>
+
+/* GPRs in hardware encoding order, then RIP. */
+enum kvmx_gpr {
+	KVMX_RAX, KVMX_RCX, KVMX_RDX, KVMX_RBX,
+	KVMX_RSP, KVMX_RBP, KVMX_RSI, KVMX_RDI,
+	KVMX_R8, KVMX_R9, KVMX_R10, KVMX_R11,
+	KVMX_R12, KVMX_R13, KVMX_R14, KVMX_R15,
+	KVMX_RIP,
+	KVMX_NR_GPRS,
+};
+
+struct kvmx_mmu;
 
 struct kvmx_arch_vm {
-	u32 unused;
+	struct kvmx_mmu *mmu;
+	u64 tsc_khz;
+};
+
+/* An exit to userspace that must be completed on the next KVM_RUN. */
+enum kvmx_pending_io {
+	KVMX_PENDING_NONE,
+	KVMX_PENDING_PIO,	/* skip IN/OUT, for IN copy the data to RAX */
+	KVMX_PENDING_MMIO,	/* finish the emulated instruction */
 };
 
 struct kvmx_arch_vcpu {
-	u32 unused;
+	unsigned long regs[KVMX_NR_GPRS];
+	u64 rflags;
+	void *vendor;			/* struct svm_vcpu or vmx_vcpu */
+
+	struct fpu_guest guest_fpu;
+	u64 xcr0;
+	u32 pkru;
+	unsigned long db[4];		/* DR0-3 */
+
+	u64 apic_base;
+	u64 cr8;
+	u32 mp_state;
+
+	struct kvm_cpuid_entry2 *cpuid;
+	int cpuid_nent;
+
+	/* Guest MSRs kvmx keeps itself. */
+	u64 msr_misc_enable;
+	u64 msr_tsc_aux;
+	u64 msr_mtrr_def_type;
+	u64 msr_mtrr_fixed[11];
+	u64 msr_mtrr_var[16];		/* base/mask pairs */
+
+	/* Events: one injected, one exception waiting, as KVM's events ABI. */
+	struct kvm_vcpu_events events;
+	bool irq_pending;		/* KVM_INTERRUPT with no APIC */
+	u8 irq_vector;
+
+	enum kvmx_pending_io pending;
+	struct {
+		u64 linear_rip;		/* where the IN/OUT was */
+		u8 size;
+		u8 len;			/* instruction length */
+		bool in;
+	} pio;
+
+	u32 guest_debug;		/* KVM_GUESTDBG_* */
+	bool has_run;			/* CPUID is frozen from then on */
 };
 
 #endif /* KVMX_X86_ARCH_H */

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * x86 side of the generic core: vendor choice, and the x86 parts of the
- * /dev/kvm, VM and vCPU ioctls.
+ * x86 side of the generic core: vendor choice, the VM and vCPU life
+ * cycle, and the x86 parts of the /dev/kvm, VM and vCPU ioctls.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
 #include <asm/processor.h>
+#include <asm/tsc.h>
 
-#include "kvmx.h"
-#include "vendor.h"
+#include "x86.h"
 
 const struct kvmx_vendor_ops *kvmx_vendor;
 
@@ -81,28 +83,93 @@ u64 kvmx_arch_max_gfn(void)
 
 long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 {
-	return 0;
+	switch (ext) {
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_XCRS:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_GET_MSR_FEATURES:
+		return 1;
+	case KVM_CAP_XSAVE:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
+	default:
+		return 0;
+	}
 }
 
 long kvmx_arch_dev_ioctl(unsigned int ioctl, unsigned long arg)
 {
-	return -EINVAL;
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvmx_get_supported_cpuid(argp);
+	case KVM_GET_MSR_INDEX_LIST:
+		return kvmx_get_msr_index_list(argp, false);
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return kvmx_get_msr_index_list(argp, true);
+	case KVM_GET_MSRS:
+		return kvmx_dev_get_feature_msrs(argp);
+	default:
+		return -EINVAL;
+	}
 }
 
 int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 {
 	/* Only the default VM type exists on x86 in KVM 6.1's ABI. */
-	return type ? -EINVAL : 0;
+	if (type)
+		return -EINVAL;
+	vm->arch.tsc_khz = tsc_khz;
+	return kvmx_mmu_create(vm);
 }
 
 void kvmx_arch_vm_destroy(struct kvmx_vm *vm)
 {
+	kvmx_mmu_destroy(vm);
+}
+
+void kvmx_arch_commit_memslot(struct kvmx_vm *vm, struct kvmx_memslot *old,
+			      struct kvmx_memslot *new)
+{
+	/* Gone, moved, or now logging: the old mappings must fault again. */
+	if (old && (!new || new->base_gfn != old->base_gfn ||
+		    (new->dirty_bitmap && !old->dirty_bitmap)))
+		kvmx_mmu_zap_slot(vm, old);
+}
+
+void kvmx_arch_protect_dirty(struct kvmx_vm *vm, struct kvmx_memslot *slot,
+			     const unsigned long *bits)
+{
+	unsigned long i;
+
+	for_each_set_bit(i, bits, slot->npages)
+		kvmx_mmu_zap_gfns(vm, slot->base_gfn + i, slot->base_gfn + i + 1);
 }
 
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			unsigned long arg)
 {
-	return -ENOTTY;
+	switch (ioctl) {
+	case KVM_SET_TSS_ADDR:
+		/* Only VMX without unrestricted guest needs it; accept as KVM. */
+		return arg > 0xffffffffUL - 3 * PAGE_SIZE ? -EINVAL : 0;
+	case KVM_SET_IDENTITY_MAP_ADDR: {
+		u64 addr;
+
+		if (copy_from_user(&addr, (void __user *)arg, sizeof(addr)))
+			return -EFAULT;
+		return 0;
+	}
+	default:
+		return -ENOTTY;
+	}
 }
 
 int kvmx_arch_vcpu_precreate(struct kvmx_vm *vm, u32 id)
@@ -117,15 +184,58 @@ struct kvmx_vcpu *kvmx_arch_vcpu_alloc(void)
 
 int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 {
+	int r;
+
+	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
+		return -ENOMEM;
+	r = kvmx_vendor->vcpu_create(vcpu);
+	if (r) {
+		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+		return r;
+	}
+	kvmx_vendor->set_reg(vcpu, KVMX_TDP_ROOT, kvmx_mmu_root(vcpu->vm));
+	kvmx_x86_vcpu_reset(vcpu);
 	return 0;
 }
 
 void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu)
 {
+	kvmx_vendor->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+	kvfree(vcpu->arch.cpuid);
+}
+
+void kvmx_arch_vcpu_load(struct kvmx_vcpu *vcpu, int cpu)
+{
+	/* A vCPU that changed CPUs finds that CPU's TLB without its entries. */
+	if (vcpu->cpu != cpu)
+		kvmx_vendor->flush_tlb(vcpu);
+	vcpu->cpu = cpu;
+	kvmx_vendor->vcpu_load(vcpu, cpu);
+}
+
+void kvmx_arch_vcpu_put(struct kvmx_vcpu *vcpu)
+{
+	kvmx_vendor->vcpu_put(vcpu);
 }
 
 long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			  unsigned long arg)
 {
-	return -EINVAL;
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_SET_CPUID2:
+		return kvmx_set_cpuid2(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return kvmx_get_cpuid2(vcpu, argp);
+	case KVM_GET_MSRS:
+		return kvmx_msrs_ioctl(vcpu, argp, false);
+	case KVM_SET_MSRS:
+		return kvmx_msrs_ioctl(vcpu, argp, true);
+	case KVM_GET_TSC_KHZ:
+		return vcpu->vm->arch.tsc_khz;
+	default:
+		return kvmx_x86_state_ioctl(vcpu, ioctl, argp);
+	}
 }

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID: what kvmx can virtualize (KVM_GET_SUPPORTED_CPUID), what the VMM
+ * gives each vCPU (KVM_SET_CPUID2), and the guest's CPUID instruction.
+ *
+ * Supported CPUID is the host's, filtered down to features kvmx really
+ * gives a guest: a feature not listed here is cleared.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
+
+#include "x86.h"
+
+#define KVMX_MAX_CPUID_ENTRIES	256
+
+/* Feature bits passed through when the host has them. */
+#define F(x)	BIT(x)
+static const u32 leaf1_ecx = F(0) /* SSE3 */ | F(1) /* PCLMULQDQ */ |
+	F(9) /* SSSE3 */ | F(12) /* FMA */ | F(13) /* CX16 */ |
+	F(19) /* SSE4.1 */ | F(20) /* SSE4.2 */ | F(22) /* MOVBE */ |
+	F(23) /* POPCNT */ | F(25) /* AES */ | F(26) /* XSAVE */ |
+	F(28) /* AVX */ | F(29) /* F16C */ | F(30) /* RDRAND */;
+static const u32 leaf1_edx = F(0) /* FPU */ | F(1) /* VME */ | F(2) /* DE */ |
+	F(3) /* PSE */ | F(4) /* TSC */ | F(5) /* MSR */ | F(6) /* PAE */ |
+	F(8) /* CX8 */ | F(11) /* SEP */ | F(12) /* MTRR */ | F(13) /* PGE */ |
+	F(15) /* CMOV */ | F(16) /* PAT */ | F(17) /* PSE36 */ |
+	F(19) /* CLFLUSH */ | F(23) /* MMX */ | F(24) /* FXSR */ |
+	F(25) /* SSE */ | F(26) /* SSE2 */;
+static const u32 leaf7_ebx = F(0) /* FSGSBASE */ | F(3) /* BMI1 */ |
+	F(5) /* AVX2 */ | F(7) /* SMEP */ | F(8) /* BMI2 */ | F(9) /* ERMS */ |
+	F(18) /* RDSEED */ | F(19) /* ADX */ | F(20) /* SMAP */ |
+	F(23) /* CLFLUSHOPT */ | F(24) /* CLWB */ | F(29) /* SHA */;
+static const u32 leaf7_ecx = F(2) /* UMIP */;
+static const u32 ext1_ecx = F(0) /* LAHF */ | F(5) /* LZCNT */ |
+	F(6) /* SSE4A */ | F(7) /* MISALIGNSSE */ | F(8) /* PREFETCHW */;
+static const u32 ext1_edx = F(11) /* SYSCALL */ | F(20) /* NX */ |
+	F(26) /* 1G pages */ | F(29) /* LM */ |
+	/* AMD repeats some leaf 1 bits here */
+	(F(0) | F(1) | F(2) | F(3) | F(4) | F(5) | F(6) | F(8) | F(12) |
+	 F(13) | F(15) | F(16) | F(17) | F(23) | F(24));
+#undef F
+
+/* Size of the XSAVE area for the components in @xcr0, standard format. */
+static u32 xstate_required_size(u64 xcr0)
+{
+	u32 size = 512 + 64, eax, ebx, ecx, edx;
+	int i;
+
+	for (i = 2; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx);
+		size = max(size, eax + ebx);
+	}
+	return size;
+}
+
+static struct kvm_cpuid_entry2 *cpuid_add(struct kvm_cpuid_entry2 *e, int *n,
+					  u32 fn, u32 idx, u32 flags)
+{
+	struct kvm_cpuid_entry2 *x;
+
+	if (*n >= KVMX_MAX_CPUID_ENTRIES)
+		return NULL;
+	x = &e[(*n)++];
+	memset(x, 0, sizeof(*x));
+	x->function = fn;
+	x->index = idx;
+	x->flags = flags;
+	cpuid_count(fn, idx, &x->eax, &x->ebx, &x->ecx, &x->edx);
+	return x;
+}
+
+static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
+{
+	const u32 sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	u32 max_basic = min(cpuid_eax(0), 0xdU);
+	u32 max_ext = min(cpuid_eax(0x80000000), 0x80000008U);
+	u64 xcr0 = kvmx_supported_xcr0();
+	struct kvm_cpuid_entry2 *x;
+	int n = 0;
+	u32 fn, i;
+
+	for (fn = 0; fn <= max_basic; fn++) {
+		switch (fn) {
+		case 0:
+			x = cpuid_add(e, &n, 0, 0, 0);
+			x->eax = max_basic;
+			break;
+		case 1:
+			x = cpuid_add(e, &n, 1, 0, 0);
+			/* The APIC ID and the CPU count are the VMM's to set. */
+			x->ebx &= 0xffff;
+			x->ecx = (x->ecx & leaf1_ecx) | BIT(31);  /* hypervisor */
+			x->edx &= leaf1_edx;
+			break;
+		case 7:
+			x = cpuid_add(e, &n, 7, 0, sig);
+			x->eax = 0;
+			x->ebx &= leaf7_ebx;
+			x->ecx &= leaf7_ecx;
+			x->edx = 0;
+			break;
+		case 0xd:
+			if (!xcr0)
+				break;
+			x = cpuid_add(e, &n, 0xd, 0, sig);
+			x->eax = xcr0;
+			x->edx = 0;
+			/* EBX is for the XCR0 in use; the CPU answers for the host's. */
+			x->ebx = x->ecx = xstate_required_size(xcr0);
+			x = cpuid_add(e, &n, 0xd, 1, sig);
+			x->eax &= BIT(0) | BIT(2);	/* XSAVEOPT, XGETBV1 */
+			x->ebx = x->ecx = x->edx = 0;
+			for (i = 2; i < 64; i++)
+				if (xcr0 & BIT_ULL(i))
+					cpuid_add(e, &n, 0xd, i, sig);
+			break;
+		default:
+			/* Cache and topology leaves describe the host: leave them out. */
+			break;
+		}
+	}
+
+	x = cpuid_add(e, &n, 0x40000000, 0, 0);
+	x->eax = 0x40000001;
+	/* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX */
+	x->ebx = 0x4b4d564b;
+	x->ecx = 0x564b4d56;
+	x->edx = 0x4d;
+	x = cpuid_add(e, &n, 0x40000001, 0, 0);
+	x->eax = x->ebx = x->ecx = x->edx = 0;
+
+	for (fn = 0x80000000; fn <= max_ext; fn++) {
+		x = cpuid_add(e, &n, fn, 0, 0);
+		switch (fn) {
+		case 0x80000000:
+			x->eax = max_ext;
+			break;
+		case 0x80000001:
+			x->ecx &= ext1_ecx;
+			x->edx &= ext1_edx;
+			break;
+		case 0x80000007:
+			x->eax = x->ebx = x->ecx = 0;
+			x->edx &= BIT(8);	/* invariant TSC */
+			break;
+		case 0x80000008:
+			x->eax &= 0xffff;	/* physical and virtual widths */
+			x->ebx = x->ecx = x->edx = 0;
+			break;
+		default:
+			break;	/* brand string and cache descriptions */
+		}
+	}
+	return n;
+}
+
+long kvmx_get_supported_cpuid(struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid2 hdr;
+	struct kvm_cpuid_entry2 *e;
+	int n;
+	long r = 0;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent < 1)
+		return -E2BIG;
+
+	e = kvcalloc(KVMX_MAX_CPUID_ENTRIES, sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	n = cpuid_fill_supported(e);
+	if (n > hdr.nent)
+		r = -E2BIG;
+	else if (copy_to_user(argp->entries, e, n * sizeof(*e)))
+		r = -EFAULT;
+	else {
+		hdr.nent = n;
+		if (copy_to_user(argp, &hdr, sizeof(hdr)))
+			r = -EFAULT;
+	}
+	kvfree(e);
+	return r;
+}
+
+struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
+					 u32 index)
+{
+	int i;
+
+	for (i = 0; i < vcpu->arch.cpuid_nent; i++) {
+		struct kvm_cpuid_entry2 *e = &vcpu->arch.cpuid[i];
+
+		if (e->function == fn &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     e->index == index))
+			return e;
+	}
+	return NULL;
+}
+
+int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid_entry2 *e = NULL;
+	struct kvm_cpuid2 hdr;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent > KVMX_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (hdr.nent) {
+		e = vmemdup_user(argp->entries, array_size(sizeof(*e), hdr.nent));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	/* Once the vCPU ran, KVM only accepts the very same CPUID again. */
+	if (vcpu->arch.has_run &&
+	    (hdr.nent != vcpu->arch.cpuid_nent ||
+	     (hdr.nent && memcmp(e, vcpu->arch.cpuid, hdr.nent * sizeof(*e))))) {
+		kvfree(e);
+		return -EINVAL;
+	}
+	kvfree(vcpu->arch.cpuid);
+	vcpu->arch.cpuid = e;
+	vcpu->arch.cpuid_nent = hdr.nent;
+	kvmx_vendor->set_intercepts(vcpu);
+	return 0;
+}
+
+int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid2 hdr;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent < vcpu->arch.cpuid_nent)
+		return -E2BIG;
+	if (copy_to_user(argp->entries, vcpu->arch.cpuid,
+			 vcpu->arch.cpuid_nent * sizeof(*vcpu->arch.cpuid)))
+		return -EFAULT;
+	hdr.nent = vcpu->arch.cpuid_nent;
+	return copy_to_user(argp, &hdr, sizeof(hdr)) ? -EFAULT : 0;
+}
+
+/*
+ * The guest's CPUID: the VMM's table, with the bits that follow live state
+ * (OSXSAVE, the XSAVE size) computed now, as the CPU would.  A leaf the
+ * table lacks reads as zeros.
+ */
+void kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu)
+{
+	unsigned long *r = vcpu->arch.regs;
+	u32 fn = r[KVMX_RAX], idx = r[KVMX_RCX];
+	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, fn, idx);
+	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+
+	if (e) {
+		eax = e->eax;
+		ebx = e->ebx;
+		ecx = e->ecx;
+		edx = e->edx;
+	}
+	if (fn == 1) {
+		ecx &= ~BIT(27);
+		if (kvmx_vendor->get_reg(vcpu, KVMX_CR4) & X86_CR4_OSXSAVE)
+			ecx |= BIT(27);
+	} else if (fn == 0xd && idx == 0 && e) {
+		ebx = xstate_required_size(vcpu->arch.xcr0);
+	}
+	r[KVMX_RAX] = eax;
+	r[KVMX_RBX] = ebx;
+	r[KVMX_RCX] = ecx;
+	r[KVMX_RDX] = edx;
+}

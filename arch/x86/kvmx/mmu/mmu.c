@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two-dimensional paging: the NPT or EPT tables that map guest-physical
+ * addresses to host memory.
+ *
+ * Tables start empty and are filled one page per fault, from the memslot
+ * that covers the address, with the page the VMM's mapping has there.  No
+ * page reference is kept once mapped: an MMU notifier zaps the mapping
+ * before the kernel may unmap, migrate, merge or swap the host page.  A
+ * fault that raced with such an invalidation sees the sequence count move
+ * and is simply retried by the guest.
+ */
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "../x86.h"
+
+#define PTES_PER_TABLE	512
+
+/* NPT entries are x86-64 page-table entries; guest accesses count as user. */
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)
+#define NPT_A		BIT_ULL(5)
+#define NPT_D		BIT_ULL(6)
+#define NPT_PS		BIT_ULL(7)
+
+/* EPT entries: read, write, execute; leaves carry the memory type. */
+#define EPT_R		BIT_ULL(0)
+#define EPT_W		BIT_ULL(1)
+#define EPT_X		BIT_ULL(2)
+#define EPT_WB		(6ULL << 3)
+#define EPT_IPAT	BIT_ULL(6)
+
+#define PTE_ADDR_MASK	GENMASK_ULL(51, 12)
+
+struct kvmx_mmu {
+	struct kvmx_vm *vm;
+	spinlock_t lock;		/* the tables and the counters below */
+	u64 *root;
+	int levels;
+	bool ept;
+	unsigned long notifier_seq;	/* bumped by every invalidation */
+	int invalidate_in_progress;
+	struct mmu_notifier notifier;
+};
+
+static bool tdp_present(struct kvmx_mmu *mmu, u64 pte)
+{
+	return mmu->ept ? pte & (EPT_R | EPT_W | EPT_X) : pte & NPT_P;
+}
+
+static u64 make_table(struct kvmx_mmu *mmu, u64 *table)
+{
+	u64 pa = __pa(table);
+
+	return pa | (mmu->ept ? EPT_R | EPT_W | EPT_X :
+				NPT_P | NPT_RW | NPT_US | NPT_A);
+}
+
+static u64 make_leaf(struct kvmx_mmu *mmu, u64 pa, bool writable)
+{
+	if (mmu->ept)
+		return pa | EPT_R | EPT_X | EPT_WB | EPT_IPAT |
+		       (writable ? EPT_W : 0);
+	return pa | NPT_P | NPT_US | NPT_A | NPT_D | (writable ? NPT_RW : 0);
+}
+
+static u64 *tdp_table(u64 pte)
+{
+	return __va(pte & PTE_ADDR_MASK);
+}
+
+static int tdp_index(u64 gpa, int level)
+{
+	return (gpa >> (PAGE_SHIFT + 9 * (level - 1))) & (PTES_PER_TABLE - 1);
+}
+
+/* ---- Zapping ------------------------------------------------------------ */
+
+/*
+ * Clear every leaf mapping a gfn in [start, end).  Tables stay, so a
+ * later fault only rebuilds the leaf.  Returns whether anything changed.
+ */
+static bool zap_range(struct kvmx_mmu *mmu, u64 *table, int level,
+		      u64 base, u64 start, u64 end)
+{
+	u64 span = 1ULL << (9 * (level - 1));	/* gfns per entry */
+	bool zapped = false;
+	int i;
+
+	for (i = 0; i < PTES_PER_TABLE; i++) {
+		u64 lo = base + i * span, hi = lo + span;
+		u64 pte = table[i];
+
+		if (hi <= start || lo >= end || !tdp_present(mmu, pte))
+			continue;
+		if (level == 1) {
+			WRITE_ONCE(table[i], 0);
+			zapped = true;
+		} else {
+			zapped |= zap_range(mmu, tdp_table(pte), level - 1,
+					    lo, start, end);
+		}
+	}
+	return zapped;
+}
+
+static bool mmu_zap_gfns(struct kvmx_mmu *mmu, u64 start, u64 end)
+{
+	lockdep_assert_held(&mmu->lock);
+	return zap_range(mmu, mmu->root, mmu->levels, 0, start, end);
+}
+
+void kvmx_mmu_zap_gfns(struct kvmx_vm *vm, u64 start, u64 end)
+{
+	struct kvmx_mmu *mmu = vm->arch.mmu;
+	bool flush;
+
+	spin_lock(&mmu->lock);
+	flush = mmu_zap_gfns(mmu, start, end);
+	spin_unlock(&mmu->lock);
+	if (flush)
+		kvmx_vm_request_all(vm, KVMX_REQ_TLB_FLUSH);
+}
+
+void kvmx_mmu_zap_slot(struct kvmx_vm *vm, struct kvmx_memslot *slot)
+{
+	kvmx_mmu_zap_gfns(vm, slot->base_gfn, slot->base_gfn + slot->npages);
+}
+
+static void free_tables(u64 *table, int level, struct kvmx_mmu *mmu)
+{
+	int i;
+
+	if (level > 1)
+		for (i = 0; i < PTES_PER_TABLE; i++)
+			if (tdp_present(mmu, table[i]))
+				free_tables(tdp_table(table[i]), level - 1, mmu);
+	free_page((unsigned long)table);
+}
+
+/* ---- Faults ------------------------------------------------------------ */
+
+/* Up to one new table per level, allocated before taking the lock. */
+struct table_cache {
+	u64 *pages[5];
+	int nr;
+};
+
+static int cache_fill(struct table_cache *c, int n)
+{
+	while (c->nr < n) {
+		u64 *p = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+		if (!p)
+			return -ENOMEM;
+		c->pages[c->nr++] = p;
+	}
+	return 0;
+}
+
+static void cache_free(struct table_cache *c)
+{
+	while (c->nr)
+		free_page((unsigned long)c->pages[--c->nr]);
+}
+
+static void mmu_map(struct kvmx_mmu *mmu, struct table_cache *c, u64 gpa,
+		    u64 pa, bool writable)
+{
+	u64 *table = mmu->root;
+	int level;
+
+	for (level = mmu->levels; level > 1; level--) {
+		u64 *pte = &table[tdp_index(gpa, level)];
+
+		if (!tdp_present(mmu, *pte))
+			WRITE_ONCE(*pte, make_table(mmu, c->pages[--c->nr]));
+		table = tdp_table(*pte);
+	}
+	WRITE_ONCE(table[tdp_index(gpa, 1)], make_leaf(mmu, pa, writable));
+}
+
+/*
+ * Map the page at @gpa.  KVMX_PF_MMIO when no memslot may back the access
+ * (none covers it, or a write hit a read-only slot).
+ */
+int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct kvmx_vm *vm = vcpu->vm;
+	struct kvmx_mmu *mmu = vm->arch.mmu;
+	struct table_cache cache = { .nr = 0 };
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct kvmx_memslot *slot;
+	unsigned long hva, seq;
+	struct page *page;
+	bool writable;
+	int idx, r;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
+				   gfn);
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
+		r = KVMX_PF_MMIO;
+		goto out;
+	}
+	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+
+	/* While dirty logging, map writable only on a write, to see it. */
+	writable = !(slot->flags & KVM_MEM_READONLY) &&
+		   (write || !slot->dirty_bitmap);
+
+	seq = READ_ONCE(mmu->notifier_seq);
+	smp_rmb();
+	if (get_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0) != 1) {
+		r = -EFAULT;
+		goto out;
+	}
+
+	r = cache_fill(&cache, mmu->levels - 1);
+	if (r)
+		goto out_put;
+
+	spin_lock(&mmu->lock);
+	if (mmu->invalidate_in_progress || seq != mmu->notifier_seq) {
+		/* The page may be going away: let the guest fault again. */
+		spin_unlock(&mmu->lock);
+		r = KVMX_PF_MAPPED;
+		goto out_put;
+	}
+	mmu_map(mmu, &cache, gpa & PAGE_MASK, page_to_phys(page), writable);
+	spin_unlock(&mmu->lock);
+
+	if (writable) {
+		if (slot->dirty_bitmap)
+			set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+		set_page_dirty_lock(page);
+	}
+	r = KVMX_PF_MAPPED;
+out_put:
+	put_page(page);
+	cache_free(&cache);
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+/* ---- MMU notifier ---------------------------------------------------------- */
+
+static struct kvmx_mmu *to_mmu(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct kvmx_mmu, notifier);
+}
+
+/* Zap whatever the host range [start, end) backs, in every slot. */
+static bool mmu_zap_hva(struct kvmx_mmu *mmu, unsigned long start,
+			unsigned long end)
+{
+	struct kvmx_vm *vm = mmu->vm;
+	struct kvmx_memslots *slots;
+	bool flush = false;
+	int i, idx;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slots = srcu_dereference(vm->memslots, &vm->srcu);
+	for (i = 0; i < slots->nr; i++) {
+		struct kvmx_memslot *s = slots->slots[i];
+		unsigned long s_end = s->userspace_addr +
+				      (s->npages << PAGE_SHIFT);
+		unsigned long lo = max(start, (unsigned long)s->userspace_addr);
+		unsigned long hi = min(end, s_end);
+
+		if (lo >= hi)
+			continue;
+		flush |= mmu_zap_gfns(mmu,
+			s->base_gfn + ((lo - s->userspace_addr) >> PAGE_SHIFT),
+			s->base_gfn + ((hi - s->userspace_addr + PAGE_SIZE - 1) >>
+				       PAGE_SHIFT));
+	}
+	srcu_read_unlock(&vm->srcu, idx);
+	return flush;
+}
+
+static int kvmx_mn_invalidate_range_start(struct mmu_notifier *mn,
+					  const struct mmu_notifier_range *range)
+{
+	struct kvmx_mmu *mmu = to_mmu(mn);
+	bool flush;
+
+	spin_lock(&mmu->lock);
+	mmu->invalidate_in_progress++;
+	mmu->notifier_seq++;
+	flush = mmu_zap_hva(mmu, range->start, range->end);
+	spin_unlock(&mmu->lock);
+
+	/* No vCPU may use the old translation once this returns. */
+	if (flush)
+		kvmx_vm_request_all(mmu->vm, KVMX_REQ_TLB_FLUSH);
+	return 0;
+}
+
+static void kvmx_mn_invalidate_range_end(struct mmu_notifier *mn,
+					 const struct mmu_notifier_range *range)
+{
+	struct kvmx_mmu *mmu = to_mmu(mn);
+
+	spin_lock(&mmu->lock);
+	mmu->notifier_seq++;
+	mmu->invalidate_in_progress--;
+	spin_unlock(&mmu->lock);
+}
+
+/* The address space is going away: nothing may stay mapped. */
+static void kvmx_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct kvmx_mmu *mmu = to_mmu(mn);
+	bool flush;
+
+	spin_lock(&mmu->lock);
+	mmu->notifier_seq++;
+	flush = mmu_zap_gfns(mmu, 0, ~0ULL);
+	spin_unlock(&mmu->lock);
+	if (flush)
+		kvmx_vm_request_all(mmu->vm, KVMX_REQ_TLB_FLUSH);
+}
+
+static const struct mmu_notifier_ops kvmx_mmu_notifier_ops = {
+	.invalidate_range_start	= kvmx_mn_invalidate_range_start,
+	.invalidate_range_end	= kvmx_mn_invalidate_range_end,
+	.release		= kvmx_mn_release,
+};
+
+/* ---- Lifetime ------------------------------------------------------------ */
+
+int kvmx_mmu_create(struct kvmx_vm *vm)
+{
+	struct kvmx_mmu *mmu;
+	int r;
+
+	mmu = kzalloc(sizeof(*mmu), GFP_KERNEL_ACCOUNT);
+	if (!mmu)
+		return -ENOMEM;
+	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!mmu->root) {
+		kfree(mmu);
+		return -ENOMEM;
+	}
+	mmu->vm = vm;
+	spin_lock_init(&mmu->lock);
+	mmu->ept = kvmx_vendor->tdp_ept;
+	/* NPT walks in the host's paging mode; EPT here is 4-level. */
+	mmu->levels = !mmu->ept && pgtable_l5_enabled() ? 5 : 4;
+
+	mmu->notifier.ops = &kvmx_mmu_notifier_ops;
+	r = mmu_notifier_register(&mmu->notifier, vm->mm);
+	if (r) {
+		free_page((unsigned long)mmu->root);
+		kfree(mmu);
+		return r;
+	}
+	vm->arch.mmu = mmu;
+	return 0;
+}
+
+void kvmx_mmu_destroy(struct kvmx_vm *vm)
+{
+	struct kvmx_mmu *mmu = vm->arch.mmu;
+
+	if (!mmu)
+		return;
+	mmu_notifier_unregister(&mmu->notifier, vm->mm);
+	free_tables(mmu->root, mmu->levels, mmu);
+	kfree(mmu);
+	vm->arch.mmu = NULL;
+}
+
+/* What the vendor loads as nCR3 or the EPT pointer. */
+u64 kvmx_mmu_root(struct kvmx_vm *vm)
+{
+	return __pa(vm->arch.mmu->root);
+}
+
+int kvmx_mmu_levels(struct kvmx_vm *vm)
+{
+	return vm->arch.mmu->levels;
+}

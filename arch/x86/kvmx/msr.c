@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Model-specific registers: the guest's RDMSR/WRMSR, and KVM_GET/SET_MSRS
+ * with the MSR index lists.  An MSR kvmx does not know raises #GP in the
+ * guest and ends a KVM_GET/SET_MSRS batch, as KVM does by default.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/mtrr.h>
+#include <asm/tsc.h>
+
+#include "x86.h"
+
+#define KVMX_MAX_IO_MSRS	256
+
+/* What KVM_GET_MSR_INDEX_LIST reports: every MSR a VMM should migrate. */
+static const u32 kvmx_msrs_to_save[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+};
+
+static const u32 kvmx_feature_msrs[] = {
+	MSR_IA32_UCODE_REV,
+};
+
+static int kvmx_mtrr_index(u32 msr)
+{
+	switch (msr) {
+	case MSR_MTRRfix64K_00000:
+		return 0;
+	case MSR_MTRRfix16K_80000:
+	case MSR_MTRRfix16K_A0000:
+		return 1 + msr - MSR_MTRRfix16K_80000;
+	case MSR_MTRRfix4K_C0000 ... MSR_MTRRfix4K_F8000:
+		return 3 + msr - MSR_MTRRfix4K_C0000;
+	}
+	return -1;
+}
+
+/* PAT entries may only hold the memory types that exist. */
+static bool kvmx_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static bool kvmx_efer_valid(struct kvmx_vcpu *vcpu, u64 efer, bool host)
+{
+	u64 ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
+	u64 old = kvmx_vendor->get_reg(vcpu, KVMX_EFER);
+
+	if (efer & ~ok)
+		return false;
+	/* The guest may not flip long mode while paging is on. */
+	if (!host && (kvmx_vendor->get_reg(vcpu, KVMX_CR0) & X86_CR0_PG) &&
+	    ((efer ^ old) & EFER_LME))
+		return false;
+	return true;
+}
+
+int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
+{
+	struct kvm_segment seg;
+	int i;
+
+	switch (msr) {
+	case MSR_EFER:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_EFER);
+		break;
+	case MSR_STAR:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_STAR);
+		break;
+	case MSR_LSTAR:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_LSTAR);
+		break;
+	case MSR_CSTAR:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_CSTAR);
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_SFMASK);
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_KERNEL_GS_BASE);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_SYSENTER_CS);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_SYSENTER_ESP);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_SYSENTER_EIP);
+		break;
+	case MSR_FS_BASE:
+		kvmx_vendor->get_seg(vcpu, KVMX_FS, &seg);
+		*data = seg.base;
+		break;
+	case MSR_GS_BASE:
+		kvmx_vendor->get_seg(vcpu, KVMX_GS, &seg);
+		*data = seg.base;
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET);
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = kvmx_vendor->get_reg(vcpu, KVMX_PAT);
+		break;
+	case MSR_IA32_APICBASE:
+		*data = vcpu->arch.apic_base;
+		break;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->arch.msr_misc_enable;
+		break;
+	case MSR_IA32_UCODE_REV:
+		*data = 0x100000000ULL;
+		break;
+	case MSR_K7_HWCR:
+		*data = 0;
+		break;
+	case MSR_MTRRcap:
+		/* Fixed ranges, write-combining, eight variable ranges. */
+		*data = BIT(8) | BIT(10) | 8;
+		break;
+	case MSR_MTRRdefType:
+		*data = vcpu->arch.msr_mtrr_def_type;
+		break;
+	case MTRRphysBase_MSR(0) ... MTRRphysMask_MSR(7):
+		*data = vcpu->arch.msr_mtrr_var[msr - MTRRphysBase_MSR(0)];
+		break;
+	default:
+		i = kvmx_mtrr_index(msr);
+		if (i < 0)
+			return 1;
+		*data = vcpu->arch.msr_mtrr_fixed[i];
+		break;
+	}
+	return 0;
+}
+
+int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
+{
+	struct kvm_segment seg;
+	int i;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (!kvmx_efer_valid(vcpu, data, host))
+			return 1;
+		/* LMA follows LME and paging; the CPU keeps it. */
+		if (!host)
+			data = (data & ~EFER_LMA) |
+			       (kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA);
+		kvmx_vendor->set_reg(vcpu, KVMX_EFER, data);
+		break;
+	case MSR_STAR:
+		kvmx_vendor->set_reg(vcpu, KVMX_STAR, data);
+		break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!host && !__is_canonical_address(data, 48))
+			return 1;
+		if (msr == MSR_LSTAR)
+			kvmx_vendor->set_reg(vcpu, KVMX_LSTAR, data);
+		else if (msr == MSR_CSTAR)
+			kvmx_vendor->set_reg(vcpu, KVMX_CSTAR, data);
+		else if (msr == MSR_KERNEL_GS_BASE)
+			kvmx_vendor->set_reg(vcpu, KVMX_KERNEL_GS_BASE, data);
+		else if (msr == MSR_IA32_SYSENTER_ESP)
+			kvmx_vendor->set_reg(vcpu, KVMX_SYSENTER_ESP, data);
+		else if (msr == MSR_IA32_SYSENTER_EIP)
+			kvmx_vendor->set_reg(vcpu, KVMX_SYSENTER_EIP, data);
+		else {
+			enum kvmx_seg s = msr == MSR_FS_BASE ? KVMX_FS : KVMX_GS;
+
+			kvmx_vendor->get_seg(vcpu, s, &seg);
+			seg.base = data;
+			kvmx_vendor->set_seg(vcpu, s, &seg);
+		}
+		break;
+	case MSR_SYSCALL_MASK:
+		kvmx_vendor->set_reg(vcpu, KVMX_SFMASK, data);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		kvmx_vendor->set_reg(vcpu, KVMX_SYSENTER_CS, data);
+		break;
+	case MSR_IA32_TSC:
+		kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, data - rdtsc());
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!kvmx_pat_valid(data))
+			return 1;
+		kvmx_vendor->set_reg(vcpu, KVMX_PAT, data);
+		break;
+	case MSR_IA32_APICBASE:
+		if (kvmx_apic_base_invalid(data))
+			return 1;
+		vcpu->arch.apic_base = data;
+		break;
+	case MSR_IA32_MISC_ENABLE:
+		vcpu->arch.msr_misc_enable = data;
+		break;
+	case MSR_IA32_UCODE_REV:
+		if (!host)
+			break;	/* guests write 0 before reading: ignore */
+		return data == 0x100000000ULL ? 0 : 1;
+	case MSR_K7_HWCR:
+		break;
+	case MSR_MTRRdefType:
+		if (data & ~0xcffULL)
+			return 1;
+		vcpu->arch.msr_mtrr_def_type = data;
+		break;
+	case MTRRphysBase_MSR(0) ... MTRRphysMask_MSR(7):
+		vcpu->arch.msr_mtrr_var[msr - MTRRphysBase_MSR(0)] = data;
+		break;
+	default:
+		i = kvmx_mtrr_index(msr);
+		if (i < 0)
+			return 1;
+		vcpu->arch.msr_mtrr_fixed[i] = data;
+		break;
+	}
+	return 0;
+}
+
+/* RDMSR/WRMSR from the guest: 1 when done, 0 when #GP was queued. */
+int kvmx_emulate_msr(struct kvmx_vcpu *vcpu, bool write)
+{
+	unsigned long *r = vcpu->arch.regs;
+	u32 msr = r[KVMX_RCX];
+	u64 data;
+
+	if (write) {
+		data = (u32)r[KVMX_RAX] | ((u64)(u32)r[KVMX_RDX] << 32);
+		if (kvmx_set_msr(vcpu, msr, data, false))
+			goto gp;
+	} else {
+		if (kvmx_get_msr(vcpu, msr, &data, false))
+			goto gp;
+		r[KVMX_RAX] = (u32)data;
+		r[KVMX_RDX] = data >> 32;
+	}
+	return 1;
+gp:
+	kvmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+	return 0;
+}
+
+/* XSETBV: only XCR0, only from CPL 0, only valid feature sets. */
+int kvmx_emulate_xsetbv(struct kvmx_vcpu *vcpu)
+{
+	unsigned long *r = vcpu->arch.regs;
+	u64 val = (u32)r[KVMX_RAX] | ((u64)(u32)r[KVMX_RDX] << 32);
+
+	if ((u32)r[KVMX_RCX] != XCR_XFEATURE_ENABLED_MASK ||
+	    kvmx_vendor->get_reg(vcpu, KVMX_CPL) ||
+	    kvmx_set_xcr0(vcpu, val)) {
+		kvmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
+	return 1;
+}
+
+long kvmx_get_msr_index_list(struct kvm_msr_list __user *argp, bool feature)
+{
+	const u32 *list = feature ? kvmx_feature_msrs : kvmx_msrs_to_save;
+	u32 n = feature ? ARRAY_SIZE(kvmx_feature_msrs) :
+			  ARRAY_SIZE(kvmx_msrs_to_save);
+	struct kvm_msr_list hdr;
+	u32 room;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	room = hdr.nmsrs;
+	hdr.nmsrs = n;
+	if (copy_to_user(argp, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	if (room < n)
+		return -E2BIG;
+	return copy_to_user(argp->indices, list, n * sizeof(u32)) ? -EFAULT : 0;
+}
+
+/* KVM_GET_MSRS on /dev/kvm: the feature MSRs. */
+static int kvmx_get_feature_msr(u32 msr, u64 *data)
+{
+	if (msr != MSR_IA32_UCODE_REV)
+		return 1;
+	*data = 0x100000000ULL;
+	return 0;
+}
+
+static int kvmx_msr_batch(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,
+			  bool set)
+{
+	struct kvm_msr_entry *e;
+	struct kvm_msrs hdr;
+	int i, r;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= KVMX_MAX_IO_MSRS)
+		return -E2BIG;
+	e = memdup_user(argp->entries, hdr.nmsrs * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (!vcpu)
+			r = kvmx_get_feature_msr(e[i].index, &e[i].data);
+		else if (set)
+			r = kvmx_set_msr(vcpu, e[i].index, e[i].data, true);
+		else
+			r = kvmx_get_msr(vcpu, e[i].index, &e[i].data, true);
+		if (r)
+			break;
+	}
+	r = i;
+	if (!set && copy_to_user(argp->entries, e, i * sizeof(*e)))
+		r = -EFAULT;
+	kfree(e);
+	return r;
+}
+
+int kvmx_msrs_ioctl(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,
+		    bool set)
+{
+	return kvmx_msr_batch(vcpu, argp, set);
+}
+
+int kvmx_dev_get_feature_msrs(struct kvm_msrs __user *argp)
+{
+	return kvmx_msr_batch(NULL, argp, false);
+}

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The x86 run loop: enter the guest through the vendor backend, handle
+ * what the kernel can, and exit to userspace with KVM's kvm_run contents
+ * for the rest.
+ */
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/irq_vectors.h>
+
+#include "x86.h"
+
+/* DR0-3 are not switched by hardware: swap them with @other. */
+void kvmx_swap_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *other)
+{
+	unsigned long *guest = vcpu->arch.db;
+	unsigned long v;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		get_debugreg(v, i);
+		if (v != other[i] || v != guest[i])
+			set_debugreg(other[i], i);
+		other[i] = v;
+	}
+}
+
+void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code)
+{
+	struct kvm_vcpu_events *ev = &vcpu->arch.events;
+
+	ev->exception.injected = 1;
+	ev->exception.nr = vector;
+	ev->exception.has_error_code = has_error;
+	ev->exception.error_code = error_code;
+}
+
+static u64 kvmx_linear_rip(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_segment cs;
+
+	kvmx_vendor->get_seg(vcpu, KVMX_CS, &cs);
+	if (cs.l && (kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA))
+		return vcpu->arch.regs[KVMX_RIP];
+	return (u32)(cs.base + vcpu->arch.regs[KVMX_RIP]);
+}
+
+static void kvmx_skip(struct kvmx_vcpu *vcpu, unsigned int len)
+{
+	vcpu->arch.regs[KVMX_RIP] += len;
+	if (!(kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA))
+		vcpu->arch.regs[KVMX_RIP] = (u32)vcpu->arch.regs[KVMX_RIP];
+	kvmx_vendor->set_reg(vcpu, KVMX_INT_SHADOW, 0);
+}
+
+/*
+ * Skip the intercepted instruction.  Where the CPU did not say how long it
+ * was, the decoder works it out from the bytes at CS:RIP.
+ */
+static int kvmx_skip_insn(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
+{
+	int len = exit->insn_len;
+
+	if (!len)
+		len = kvmx_insn_len_for(vcpu, exit->reason);
+	if (len <= 0)
+		return len ? len : -EFAULT;
+	kvmx_skip(vcpu, len);
+	return 1;
+}
+
+static int kvmx_internal_error(struct kvmx_vcpu *vcpu, u32 suberror,
+			       int ndata, const u64 *data)
+{
+	struct kvm_run *run = vcpu->run;
+	int i;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = ndata;
+	for (i = 0; i < ndata; i++)
+		run->internal.data[i] = data[i];
+	return 0;
+}
+
+/* ---- Port I/O ---------------------------------------------------------- */
+
+static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	void *data = page_address(vcpu->pio_page);
+
+	if (exit->io.string)
+		return kvmx_emulate(vcpu);
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = exit->io.size;
+	run->io.port = exit->io.port;
+	run->io.count = 1;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (!exit->io.in)
+		memcpy(data, &vcpu->arch.regs[KVMX_RAX], exit->io.size);
+
+	/* As KVM: RIP moves past the instruction when userspace comes back. */
+	vcpu->arch.pio.in = exit->io.in;
+	vcpu->arch.pio.size = exit->io.size;
+	vcpu->arch.pio.len = exit->insn_len;
+	vcpu->arch.pio.linear_rip = kvmx_linear_rip(vcpu);
+	vcpu->arch.pending = KVMX_PENDING_PIO;
+	return 0;
+}
+
+static int kvmx_complete_pio(struct kvmx_vcpu *vcpu)
+{
+	unsigned long *rax = &vcpu->arch.regs[KVMX_RAX];
+	unsigned long val = 0;
+
+	/* Userspace moved the vCPU elsewhere meanwhile: nothing to finish. */
+	if (kvmx_linear_rip(vcpu) != vcpu->arch.pio.linear_rip)
+		return 1;
+
+	if (vcpu->arch.pio.in) {
+		memcpy(&val, page_address(vcpu->pio_page), vcpu->arch.pio.size);
+		switch (vcpu->arch.pio.size) {
+		case 1:
+			*rax = (*rax & ~0xffUL) | (u8)val;
+			break;
+		case 2:
+			*rax = (*rax & ~0xffffUL) | (u16)val;
+			break;
+		default:
+			*rax = (u32)val;	/* 32-bit writes zero-extend */
+			break;
+		}
+	}
+	kvmx_skip(vcpu, vcpu->arch.pio.len);
+	return 1;
+}
+
+/* ---- Exits ------------------------------------------------------------- */
+
+static int kvmx_handle_npf(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
+{
+	int r = kvmx_mmu_page_fault(vcpu, exit->npf.gpa, exit->npf.write);
+
+	if (r == KVMX_PF_MMIO)
+		return kvmx_emulate(vcpu);
+	return r < 0 ? r : 1;
+}
+
+static int kvmx_handle_exception(struct kvmx_vcpu *vcpu,
+				 struct kvmx_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (!(vcpu->arch.guest_debug & KVM_GUESTDBG_ENABLE)) {
+		kvmx_queue_exception(vcpu, exit->exception.vector, false, 0);
+		return 1;
+	}
+	run->exit_reason = KVM_EXIT_DEBUG;
+	run->debug.arch.exception = exit->exception.vector;
+	run->debug.arch.pc = kvmx_linear_rip(vcpu);
+	run->debug.arch.dr6 = exit->exception.dr6;
+	run->debug.arch.dr7 = kvmx_vendor->get_reg(vcpu, KVMX_DR7);
+	return 0;
+}
+
+static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 data[2];
+	int r;
+
+	switch (exit->reason) {
+	case KVMX_EXIT_NONE:
+	case KVMX_EXIT_IRQ_WINDOW:
+		return 1;
+	case KVMX_EXIT_IO:
+		return kvmx_pio_exit(vcpu, exit);
+	case KVMX_EXIT_NPF:
+		return kvmx_handle_npf(vcpu, exit);
+	case KVMX_EXIT_CPUID:
+		kvmx_emulate_cpuid(vcpu);
+		return kvmx_skip_insn(vcpu, exit);
+	case KVMX_EXIT_RDMSR:
+	case KVMX_EXIT_WRMSR:
+		r = kvmx_emulate_msr(vcpu, exit->reason == KVMX_EXIT_WRMSR);
+		return r ? kvmx_skip_insn(vcpu, exit) : 1;
+	case KVMX_EXIT_HLT:
+		r = kvmx_skip_insn(vcpu, exit);
+		if (r <= 0)
+			return r;
+		run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case KVMX_EXIT_XSETBV:
+		r = kvmx_emulate_xsetbv(vcpu);
+		return r ? kvmx_skip_insn(vcpu, exit) : 1;
+	case KVMX_EXIT_NOP:
+		return kvmx_skip_insn(vcpu, exit);
+	case KVMX_EXIT_HYPERCALL:
+		/* No hypercalls are offered yet: KVM's answer is -KVM_ENOSYS. */
+		vcpu->arch.regs[KVMX_RAX] = -1000UL;
+		return kvmx_skip_insn(vcpu, exit);
+	case KVMX_EXIT_UD:
+		kvmx_queue_exception(vcpu, UD_VECTOR, false, 0);
+		return 1;
+	case KVMX_EXIT_EXCEPTION:
+		return kvmx_handle_exception(vcpu, exit);
+	case KVMX_EXIT_SHUTDOWN:
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case KVMX_EXIT_FAIL_ENTRY:
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = exit->hw_reason;
+		run->fail_entry.cpu = vcpu->cpu;
+		return 0;
+	default:
+		data[0] = exit->hw_reason;
+		data[1] = vcpu->cpu;
+		return kvmx_internal_error(vcpu,
+				KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, 2, data);
+	}
+}
+
+/* ---- Events ------------------------------------------------------------ */
+
+/* Hand the next event to the backend, the most urgent first. */
+static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_vcpu_events *ev = &vcpu->arch.events;
+	struct kvmx_event e = {};
+
+	if (ev->exception.injected) {
+		e.type = KVMX_EVENT_EXCEPTION;
+		e.vector = ev->exception.nr;
+		e.has_error_code = ev->exception.has_error_code;
+		e.error_code = ev->exception.error_code;
+		ev->exception.injected = 0;
+	} else if (ev->nmi.injected) {
+		e.type = KVMX_EVENT_NMI;
+		e.vector = NMI_VECTOR;
+		ev->nmi.injected = 0;
+	} else if (ev->interrupt.injected) {
+		e.type = ev->interrupt.soft ? KVMX_EVENT_SOFT_INTR :
+					      KVMX_EVENT_INTR;
+		e.vector = ev->interrupt.nr;
+		ev->interrupt.injected = 0;
+	} else if (vcpu->arch.irq_pending &&
+		   kvmx_vendor->interrupts_allowed(vcpu)) {
+		/* KVM_INTERRUPT from a userspace irqchip. */
+		e.type = KVMX_EVENT_INTR;
+		e.vector = vcpu->arch.irq_vector;
+		vcpu->arch.irq_pending = false;
+	} else {
+		return;
+	}
+	kvmx_vendor->inject(vcpu, &e);
+}
+
+/* An event the exit interrupted goes back into the events state. */
+static void kvmx_requeue(struct kvmx_vcpu *vcpu, struct kvmx_event *e)
+{
+	struct kvm_vcpu_events *ev = &vcpu->arch.events;
+
+	switch (e->type) {
+	case KVMX_EVENT_EXCEPTION:
+		kvmx_queue_exception(vcpu, e->vector, e->has_error_code,
+				     e->error_code);
+		break;
+	case KVMX_EVENT_NMI:
+		ev->nmi.injected = 1;
+		break;
+	case KVMX_EVENT_INTR:
+	case KVMX_EVENT_SOFT_INTR:
+		ev->interrupt.injected = 1;
+		ev->interrupt.nr = e->vector;
+		ev->interrupt.soft = e->type == KVMX_EVENT_SOFT_INTR;
+		break;
+	}
+}
+
+static bool kvmx_ready_for_interrupt(struct kvmx_vcpu *vcpu)
+{
+	return kvmx_vendor->interrupts_allowed(vcpu) &&
+	       !vcpu->arch.irq_pending &&
+	       !vcpu->arch.events.interrupt.injected &&
+	       !vcpu->arch.events.exception.injected;
+}
+
+/* ---- The loop ----------------------------------------------------------- */
+
+static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
+{
+	struct kvmx_event reinject;
+	struct kvmx_exit exit;
+	bool window;
+
+	if (kvmx_check_request(vcpu, KVMX_REQ_TLB_FLUSH))
+		kvmx_vendor->flush_tlb(vcpu);
+
+	local_irq_disable();
+	WRITE_ONCE(vcpu->mode, KVMX_MODE_IN_GUEST);
+	/* Pairs with kvmx_vm_request_all(): see a request or get the IPI. */
+	smp_mb();
+	if (READ_ONCE(vcpu->requests) || need_resched() ||
+	    signal_pending(current)) {
+		WRITE_ONCE(vcpu->mode, KVMX_MODE_OUTSIDE);
+		local_irq_enable();
+		return 1;
+	}
+
+	kvmx_inject_pending(vcpu);
+	/* Ask to hear when an interrupt can go in, for us or for userspace. */
+	window = (vcpu->run->request_interrupt_window ||
+		  vcpu->arch.irq_pending) && !kvmx_ready_for_interrupt(vcpu);
+	kvmx_vendor->set_irq_window(vcpu, window);
+
+	vcpu->arch.has_run = true;
+	kvmx_vendor->run(vcpu, &exit, &reinject);
+	WRITE_ONCE(vcpu->mode, KVMX_MODE_OUTSIDE);
+	/* A host interrupt that forced the exit is taken here. */
+	local_irq_enable();
+
+	kvmx_requeue(vcpu, &reinject);
+	return kvmx_handle_exit(vcpu, &exit);
+}
+
+static int kvmx_run_loop(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	for (;;) {
+		r = kvmx_enter_guest(vcpu);
+		if (r <= 0)
+			return r;
+
+		if (run->request_interrupt_window &&
+		    kvmx_ready_for_interrupt(vcpu)) {
+			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			return 0;
+		}
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		cond_resched();
+	}
+}
+
+int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	run->flags = 0;
+	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
+
+	if (run->cr8 > 15) {
+		r = -EINVAL;
+		goto out;
+	}
+	vcpu->arch.cr8 = run->cr8;
+
+	r = 1;
+	switch (vcpu->arch.pending) {
+	case KVMX_PENDING_PIO:
+		r = kvmx_complete_pio(vcpu);
+		break;
+	case KVMX_PENDING_MMIO:
+		r = kvmx_complete_mmio(vcpu);
+		break;
+	case KVMX_PENDING_NONE:
+		break;
+	}
+	vcpu->arch.pending = KVMX_PENDING_NONE;
+	if (r <= 0)
+		goto out;
+
+	if (kvmx_immediate_exit(run)) {
+		r = -EINTR;
+		goto out;
+	}
+	r = kvmx_run_loop(vcpu);
+out:
+	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
+
+	run->if_flag = !!(vcpu->arch.rflags & X86_EFLAGS_IF);
+	run->cr8 = vcpu->arch.cr8;
+	run->apic_base = vcpu->arch.apic_base;
+	run->ready_for_interrupt_injection = kvmx_ready_for_interrupt(vcpu);
+	return r;
+}

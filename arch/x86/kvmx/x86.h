@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* x86 internals shared by the files of arch/x86/kvmx. */
+#ifndef KVMX_X86_H
+#define KVMX_X86_H
+
+#include "kvmx.h"
+#include "vendor.h"
+
+/* run.c */
+int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu);
+void kvmx_swap_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *other);
+void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code);
+
+int kvmx_insn_len_for(struct kvmx_vcpu *vcpu, enum kvmx_exit_reason reason);
+int kvmx_emulate(struct kvmx_vcpu *vcpu);
+int kvmx_complete_mmio(struct kvmx_vcpu *vcpu);
+
+/* regs.c: the state ioctls */
+u64 kvmx_supported_xcr0(void);
+int kvmx_set_xcr0(struct kvmx_vcpu *vcpu, u64 xcr0);
+bool kvmx_apic_base_invalid(u64 base);
+long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
+			  void __user *argp);
+
+/* cpuid.c */
+long kvmx_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
+int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+void kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu);
+struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
+					 u32 index);
+
+/* msr.c */
+int kvmx_emulate_msr(struct kvmx_vcpu *vcpu, bool write);
+int kvmx_emulate_xsetbv(struct kvmx_vcpu *vcpu);
+int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 index, u64 *data, bool host);
+int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 index, u64 data, bool host);
+long kvmx_get_msr_index_list(struct kvm_msr_list __user *argp, bool feature);
+int kvmx_msrs_ioctl(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,
+		    bool set);
+int kvmx_dev_get_feature_msrs(struct kvm_msrs __user *argp);
+
+/* mmu/mmu.c */
+int kvmx_mmu_create(struct kvmx_vm *vm);
+void kvmx_mmu_destroy(struct kvmx_vm *vm);
+u64 kvmx_mmu_root(struct kvmx_vm *vm);
+int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write);
+void kvmx_mmu_zap_slot(struct kvmx_vm *vm, struct kvmx_memslot *slot);
+void kvmx_mmu_zap_gfns(struct kvmx_vm *vm, u64 start, u64 end);
+int kvmx_mmu_levels(struct kvmx_vm *vm);
+
+/* Debug registers at reset. */
+#define KVMX_DR6_INIT	0xffff0ff0UL
+#define KVMX_DR7_INIT	0x400UL
+
+/* #PF and NPF error code bits. */
+#define KVMX_PFERR_PRESENT	BIT(0)
+#define KVMX_PFERR_WRITE	BIT(1)
+#define KVMX_PFERR_USER		BIT(2)
+#define KVMX_PFERR_RSVD		BIT(3)
+#define KVMX_PFERR_FETCH	BIT(4)
+
+/* DR7 bits that enable a breakpoint: L0-3, G0-3. */
+#define KVMX_DR7_ENABLED	0xffUL
+
+#define KVMX_PF_MAPPED	0	/* retry the access */
+#define KVMX_PF_MMIO	1	/* no memory there: emulate */
+
+#endif /* KVMX_X86_H */
