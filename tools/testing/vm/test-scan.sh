@@ -25,7 +25,7 @@ clean() {
 
 expect() { # expect <0|1 exit> <regexp in output> <name>
 	local out rc
-	out=$(BUILD=$T NOBOOT=1 "$HERE/run.sh" qemu $K 2>&1); rc=$?
+	out=$(BUILD=$T NOBOOT=1 ORACLE=0 DEMO=0 "$HERE/run.sh" qemu $K 2>&1); rc=$?
 	if [ "$rc" != "$1" ] || ! echo "$out" | grep -q -E -- "$2"; then
 		echo "test-scan: FAIL $3 (rc=$rc)"; echo "$out" | sed 's/^/  | /'; BAD=1
 	fi
