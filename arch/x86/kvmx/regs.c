@@ -288,6 +288,38 @@ static void kvmx_set_fpu(struct kvmx_vcpu *vcpu, const struct kvm_fpu *fpu)
 		fps->regs.xsave.header.xfeatures |= XFEATURE_MASK_FPSSE;
 }
 
+static int kvmx_get_xsave(struct kvmx_vcpu *vcpu, struct kvm_xsave __user *argp)
+{
+	struct kvm_xsave *x = kzalloc(sizeof(*x), GFP_KERNEL_ACCOUNT);
+	int r = 0;
+
+	if (!x)
+		return -ENOMEM;
+	fpu_copy_guest_fpstate_to_uabi(&vcpu->arch.guest_fpu, x->region,
+				       sizeof(x->region),
+				       kvmx_supported_xcr0() | XFEATURE_MASK_FPSSE,
+				       vcpu->arch.pkru);
+	if (copy_to_user(argp, x, sizeof(*x)))
+		r = -EFAULT;
+	kfree(x);
+	return r;
+}
+
+static int kvmx_set_xsave(struct kvmx_vcpu *vcpu, struct kvm_xsave __user *argp)
+{
+	struct kvm_xsave *x = memdup_user(argp, sizeof(*x));
+	int r;
+
+	if (IS_ERR(x))
+		return PTR_ERR(x);
+	/* The kernel checks the header and the features against XCR0. */
+	r = fpu_copy_uabi_to_guest_fpstate(&vcpu->arch.guest_fpu, x->region,
+					   kvmx_supported_xcr0(),
+					   &vcpu->arch.pkru);
+	kfree(x);
+	return r;
+}
+
 static int kvmx_set_xcrs(struct kvmx_vcpu *vcpu, const struct kvm_xcrs *x)
 {
 	u64 xcr0;
@@ -451,6 +483,12 @@ long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 		r = COPY_IN(u->fpu);
 		if (!r)
 			kvmx_set_fpu(vcpu, &u->fpu);
+		break;
+	case KVM_GET_XSAVE:
+		r = kvmx_get_xsave(vcpu, argp);
+		break;
+	case KVM_SET_XSAVE:
+		r = kvmx_set_xsave(vcpu, argp);
 		break;
 	case KVM_GET_XCRS:
 		u->xcrs.nr_xcrs = boot_cpu_has(X86_FEATURE_XSAVE) ? 1 : 0;
