@@ -12,18 +12,29 @@
 
 #include "x86.h"
 
-/* DR0-3 are not switched by hardware: swap them with @other. */
-void kvmx_swap_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *other)
+/*
+ * DR0-3 are not switched by hardware.  Load the guest's, keeping the
+ * host's in @host, and the other way round after the exit.
+ */
+void kvmx_load_guest_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *host)
 {
-	unsigned long *guest = vcpu->arch.db;
-	unsigned long v;
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		get_debugreg(v, i);
-		if (v != other[i] || v != guest[i])
-			set_debugreg(other[i], i);
-		other[i] = v;
+		get_debugreg(host[i], i);
+		if (host[i] != vcpu->arch.db[i])
+			set_debugreg(vcpu->arch.db[i], i);
+	}
+}
+
+void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		get_debugreg(vcpu->arch.db[i], i);
+		if (host[i] != vcpu->arch.db[i])
+			set_debugreg(host[i], i);
 	}
 }
 

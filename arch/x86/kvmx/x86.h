@@ -8,7 +8,8 @@
 
 /* run.c */
 int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu);
-void kvmx_swap_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *other);
+void kvmx_load_guest_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *host);
+void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host);
 void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 

@@ -119,7 +119,7 @@ static u64 alu(struct x86_emul *e, unsigned int op, unsigned int size,
 		res = (a - b - c) & m;
 		if (a < b || (c && a == b))
 			fl |= X86_FL_CF;
-		if ((a ^ b) & (a ^ res) & sign)
+		if ((a ^ b) & (b ^ res) & sign)
 			fl |= X86_FL_OF;
 		fl |= (a ^ b ^ res) & X86_FL_AF;
 		break;
@@ -412,9 +412,10 @@ static int exec_cmpxchg(struct x86_emul *e)
 		if (r)
 			return r;
 	} else {
-		/* A register destination is written back, zero-extending. */
-		if (!o.mem)
-			emul_set_reg(e, o.reg, size, o.val);
+		/*
+		 * A register destination is left alone, upper half included
+		 * (checked against AMD hardware).
+		 */
 		emul_set_reg(e, X86_RAX, size, o.val);
 	}
 	emul_done(e);
@@ -570,7 +571,8 @@ static int exec_one_byte(struct x86_emul *e)
 	case 0x63:	/* MOVSXD Gv, Ed (MOVSXD r32/r16 just moves) */
 		if (!emul_long64(e))
 			return EMUL_NOT_MINE;
-		rm_opnd(e, &o, insn->op_size == 8 ? 4 : insn->op_size);
+		/* With 66, AMD still reads a dword; Intel reads a word. */
+		rm_opnd(e, &o, insn->op_size == 2 && !e->cpu.amd ? 2 : 4);
 		return exec_load(e, &o, insn->reg, insn->op_size, true);
 	case 0x80: case 0x81: case 0x82: case 0x83:
 		return exec_grp1(e);

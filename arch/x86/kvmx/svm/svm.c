@@ -677,7 +677,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	get_debugreg(host_dr7, 7);
 	if (host_dr7 & KVMX_DR7_ENABLED)
 		set_debugreg(0, 7);
-	kvmx_swap_dr0_3(vcpu, svm->host_dr);
+	kvmx_load_guest_dr0_3(vcpu, svm->host_dr);
 
 	swap_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) &&
 		    (vmcb->save.cr4 & X86_CR4_OSXSAVE);
@@ -694,7 +694,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 
 	if (swap_xcr0 && host_xcr0 != vcpu->arch.xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	kvmx_swap_dr0_3(vcpu, svm->host_dr);
+	kvmx_load_host_dr0_3(vcpu, svm->host_dr);
 	if (host_dr7 & KVMX_DR7_ENABLED)
 		set_debugreg(host_dr7, 7);
 
