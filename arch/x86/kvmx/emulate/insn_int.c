@@ -119,7 +119,7 @@ static u64 alu(struct x86_emul *e, unsigned int op, unsigned int size,
 		res = (a - b - c) & m;
 		if (a < b || (c && a == b))
 			fl |= X86_FL_CF;
-		if ((a ^ b) & (b ^ res) & sign)
+		if ((a ^ b) & (a ^ res) & sign)
 			fl |= X86_FL_OF;
 		fl |= (a ^ b ^ res) & X86_FL_AF;
 		break;

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/* See realcpu.h and realcpu.S. */
+#define _GNU_SOURCE
+#include <asm/prctl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "realcpu.h"
+
+extern const uint8_t tramp_start[], tramp_slot[], tramp_out[], tramp_end[];
+
+static uint8_t *area;
+static sigjmp_buf jb;
+static volatile struct real_fault last;
+
+static void on_fault(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+
+	last.signo = sig;
+	last.trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	last.err = uc->uc_mcontext.gregs[REG_ERR];
+	last.addr = (unsigned long)si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+int real_init(void)
+{
+	static uint8_t altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa;
+	size_t tlen = tramp_end - tramp_start;
+
+	if (tlen > 4096)
+		return -1;
+	area = mmap(NULL, 4096 * (1 + REAL_DATA_PAGES),
+		    PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (area == MAP_FAILED)
+		return -1;
+	memcpy(area, tramp_start, tlen);
+
+	if (sigaltstack(&ss, NULL))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	return 0;
+}
+
+uint8_t *real_code_page(void)
+{
+	return area;
+}
+
+uint8_t *real_slot(void)
+{
+	return area + (tramp_slot - tramp_start);
+}
+
+uint8_t *real_data(void)
+{
+	return area + 4096;
+}
+
+int real_run(const uint8_t *insn, unsigned int len,
+	     const struct cpu_state *in, struct cpu_state *out,
+	     uint64_t gs_base, struct real_fault *f)
+{
+	void (*fn)(const struct cpu_state *) = (void *)area;
+	uint8_t *slot = real_slot();
+
+	memset(slot, 0x90, 16);
+	memcpy(slot, insn, len);
+	syscall(SYS_arch_prctl, ARCH_SET_GS, gs_base);
+	memset((void *)&last, 0, sizeof(last));
+	if (sigsetjmp(jb, 1) == 0) {
+		fn(in);
+		memcpy(out, area + (tramp_out - tramp_start), sizeof(*out));
+		syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
+		return 0;
+	}
+	/* Faulted: the trampoline never restored anything but the stack. */
+	__asm__ volatile("cld; vzeroupper");
+	syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
+	f->signo = last.signo;
+	f->trapno = last.trapno;
+	f->err = last.err;
+	f->addr = last.addr;
+	return -1;
+}

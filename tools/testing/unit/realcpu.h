@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Run one instruction on the host CPU, with full register control. */
+#ifndef UNIT_REALCPU_H
+#define UNIT_REALCPU_H
+
+#include <stdint.h>
+
+struct cpu_state {
+	uint64_t gpr[16];
+	uint64_t rflags;
+	uint64_t pad[3];
+	uint8_t ymm[16][32];
+} __attribute__((aligned(32)));
+
+/* Code page, then REAL_DATA_PAGES data pages, all below 2 GiB. */
+#define REAL_DATA_PAGES	3
+#define REAL_DATA_SIZE	(REAL_DATA_PAGES * 4096)
+
+struct real_fault {
+	int signo;		/* 0 if the instruction completed */
+	int trapno;		/* exception vector */
+	unsigned long err;	/* error code */
+	unsigned long addr;	/* CR2 for #PF */
+};
+
+int real_init(void);
+uint8_t *real_code_page(void);
+uint8_t *real_slot(void);		/* where the instruction goes */
+uint8_t *real_data(void);
+/* Returns 0, or -1 if the instruction faulted (see *f). */
+int real_run(const uint8_t *insn, unsigned int len,
+	     const struct cpu_state *in, struct cpu_state *out,
+	     uint64_t gs_base, struct real_fault *f);
+
+#endif
