@@ -120,6 +120,12 @@ struct x86_insn {
 	u8 imm2;
 };
 
+/*
+ * Decode at most @avail bytes of @buf.  One vendor difference is decided
+ * the Intel way: in 64-bit mode a 66 prefix does not shorten the rel32 of
+ * near branches (AMD takes a rel16).  Branches are never emulated, so only
+ * the length of such an odd encoding could be off.
+ */
 int x86_decode(struct x86_insn *insn, enum x86_exec_mode mode,
 	       const u8 *buf, unsigned int avail);
 
