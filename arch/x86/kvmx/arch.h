@@ -23,6 +23,7 @@ struct kvmx_mmu;
 struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
 	u64 tsc_khz;
+	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
 };
 
 /* An exit to userspace that must be completed on the next KVM_RUN. */

@@ -53,8 +53,6 @@ static void kvmx_set_regs(struct kvmx_vcpu *vcpu, const struct kvm_regs *r)
 	g[KVMX_RIP] = r->rip;
 	/* Bit 1 of RFLAGS always reads as one. */
 	vcpu->arch.rflags = r->rflags | X86_EFLAGS_FIXED;
-	/* A new RIP abandons an I/O that was waiting for userspace. */
-	vcpu->arch.pending = KVMX_PENDING_NONE;
 }
 
 static void kvmx_get_sregs(struct kvmx_vcpu *vcpu, struct kvm_sregs *s)
@@ -193,7 +191,6 @@ static int kvmx_set_sregs(struct kvmx_vcpu *vcpu, const struct kvm_sregs *s)
 		vcpu->arch.events.interrupt.nr = vec;
 		vcpu->arch.events.interrupt.soft = 0;
 	}
-	vcpu->arch.pending = KVMX_PENDING_NONE;
 	return 0;
 }
 
@@ -429,6 +426,41 @@ static int kvmx_set_events(struct kvmx_vcpu *vcpu,
 	if (e->flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR)
 		vcpu->arch.events.sipi_vector = e->sipi_vector;
 	return 0;
+}
+
+/* ---- KVM_CAP_SYNC_REGS: state in kvm_run, around KVM_RUN ---------------- */
+
+int kvmx_sync_regs_in(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) {
+		kvmx_set_regs(vcpu, &run->s.regs.regs);
+		run->kvm_dirty_regs &= ~KVM_SYNC_X86_REGS;
+	}
+	if (run->kvm_dirty_regs & KVM_SYNC_X86_SREGS) {
+		if (kvmx_set_sregs(vcpu, &run->s.regs.sregs))
+			return -EINVAL;
+		run->kvm_dirty_regs &= ~KVM_SYNC_X86_SREGS;
+	}
+	if (run->kvm_dirty_regs & KVM_SYNC_X86_EVENTS) {
+		if (kvmx_set_events(vcpu, &run->s.regs.events))
+			return -EINVAL;
+		run->kvm_dirty_regs &= ~KVM_SYNC_X86_EVENTS;
+	}
+	return 0;
+}
+
+void kvmx_sync_regs_out(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (run->kvm_valid_regs & KVM_SYNC_X86_REGS)
+		kvmx_get_regs(vcpu, &run->s.regs.regs);
+	if (run->kvm_valid_regs & KVM_SYNC_X86_SREGS)
+		kvmx_get_sregs(vcpu, &run->s.regs.sregs);
+	if (run->kvm_valid_regs & KVM_SYNC_X86_EVENTS)
+		kvmx_get_events(vcpu, &run->s.regs.events);
 }
 
 /* ---- Dispatch ------------------------------------------------------------ */

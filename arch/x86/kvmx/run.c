@@ -371,6 +371,17 @@ int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu)
 	run->flags = 0;
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 
+	if ((run->kvm_valid_regs | run->kvm_dirty_regs) &
+	    ~KVM_SYNC_X86_VALID_FIELDS) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (run->kvm_dirty_regs) {
+		r = kvmx_sync_regs_in(vcpu);
+		if (r)
+			goto out;
+	}
+
 	if (run->cr8 > 15) {
 		r = -EINVAL;
 		goto out;
@@ -399,6 +410,8 @@ int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu)
 	r = kvmx_run_loop(vcpu);
 out:
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
+	if (run->kvm_valid_regs)
+		kvmx_sync_regs_out(vcpu);
 
 	run->if_flag = !!(vcpu->arch.rflags & X86_EFLAGS_IF);
 	run->cr8 = vcpu->arch.cr8;

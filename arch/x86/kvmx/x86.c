@@ -98,6 +98,8 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_SYNC_REGS:
+		return KVM_SYNC_X86_VALID_FIELDS;
 	default:
 		return 0;
 	}
@@ -195,6 +197,11 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 	}
 	kvmx_vendor->set_reg(vcpu, KVMX_TDP_ROOT, kvmx_mmu_root(vcpu->vm));
 	kvmx_x86_vcpu_reset(vcpu);
+
+	/* As KVM: the TSC starts at 0 with the first vCPU, and all agree. */
+	cmpxchg64(&vcpu->vm->arch.tsc_offset, 0, -rdtsc());
+	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET,
+			     READ_ONCE(vcpu->vm->arch.tsc_offset));
 	return 0;
 }
 
