@@ -366,7 +366,8 @@ static int kvmx_set_debugregs(struct kvmx_vcpu *vcpu,
 }
 
 #define KVMX_GUESTDBG_VALID (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP | \
-			     KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)
+			     KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_INJECT_DB | \
+			     KVM_GUESTDBG_INJECT_BP)
 
 static int kvmx_set_guest_debug(struct kvmx_vcpu *vcpu,
 				const struct kvm_guest_debug *dbg)

@@ -308,7 +308,7 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 {
 	struct kvmx_event reinject;
 	struct kvmx_exit exit;
-	bool window;
+	bool window, step;
 
 	if (kvmx_check_request(vcpu, KVMX_REQ_TLB_FLUSH))
 		kvmx_vendor->flush_tlb(vcpu);
@@ -330,11 +330,20 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 		  vcpu->arch.irq_pending) && !kvmx_ready_for_interrupt(vcpu);
 	kvmx_vendor->set_irq_window(vcpu, window);
 
+	/* Single-stepping borrows the trap flag; the guest never sees it. */
+	step = (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP) &&
+	       !(vcpu->arch.rflags & X86_EFLAGS_TF);
+	if (step)
+		vcpu->arch.rflags |= X86_EFLAGS_TF;
+
 	vcpu->arch.has_run = true;
 	kvmx_vendor->run(vcpu, &exit, &reinject);
 	WRITE_ONCE(vcpu->mode, KVMX_MODE_OUTSIDE);
 	/* A host interrupt that forced the exit is taken here. */
 	local_irq_enable();
+
+	if (step)
+		vcpu->arch.rflags &= ~X86_EFLAGS_TF;
 
 	kvmx_requeue(vcpu, &reinject);
 	return kvmx_handle_exit(vcpu, &exit);
