@@ -247,6 +247,42 @@ TEST_F(dev, unknown_ioctl_vcpu)
 }
 
 /*
+ * KVM_ENABLE_CAP (api.rst 4.37; KVM_CAP_ENABLE_CAP_VM for the VM fd): a
+ * capability that cannot be enabled, or any flags, is EINVAL on the VM
+ * and on the vCPU fd (6.1: kvm_vm_ioctl_enable_cap() and
+ * kvm_vcpu_ioctl_enable_cap() in arch/x86/kvm/x86.c); /dev/kvm has no
+ * KVM_ENABLE_CAP at all.
+ */
+TEST_F(dev, enable_cap_invalid)
+{
+	struct kvm_enable_cap unknown = { .cap = 0x7fffffff };
+	struct kvm_enable_cap not_enablable = { .cap = KVM_CAP_USER_MEMORY };
+	struct kvm_enable_cap flagged = { .cap = 0x7fffffff, .flags = 1 };
+	int vm, vcpu, i;
+
+	EXPECT_EQ(1, kvm_check_cap(self->kvm, KVM_CAP_ENABLE_CAP_VM));
+	EXPECT_EQ(-EINVAL, KVM_IOCTL(self->kvm, KVM_ENABLE_CAP, &unknown));
+	vm = vm_create(self->kvm);
+	ASSERT_GE(vm, 0);
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_GE(vcpu, 0);
+	for (i = 0; i < 2; i++) {
+		int fd = i ? vcpu : vm;
+
+		EXPECT_EQ(-EINVAL, KVM_IOCTL(fd, KVM_ENABLE_CAP, &unknown))
+			TH_LOG("%s", i ? "vcpu" : "vm");
+		EXPECT_EQ(-EINVAL, KVM_IOCTL(fd, KVM_ENABLE_CAP, &not_enablable))
+			TH_LOG("%s", i ? "vcpu" : "vm");
+		EXPECT_EQ(-EINVAL, KVM_IOCTL(fd, KVM_ENABLE_CAP, &flagged))
+			TH_LOG("%s", i ? "vcpu" : "vm");
+		EXPECT_EQ(-EFAULT, KVM_IOCTL(fd, KVM_ENABLE_CAP, NULL))
+			TH_LOG("%s", i ? "vcpu" : "vm");
+	}
+	close(vcpu);
+	close(vm);
+}
+
+/*
  * Neither /dev/kvm nor a VM fd can be read, written or mapped: they have
  * no read/write/mmap file operations (so read/write give EINVAL and mmap
  * ENODEV, the VFS's answers).

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -199,6 +200,55 @@ TEST(guest_memory_unmapped_first)
 	close(vm);
 }
 
+/* The lowest free fd number: the same before and after means no leak. */
+static int lowest_free_fd(void)
+{
+	int fd = fcntl(0, F_DUPFD, 0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/*
+ * Out of fds: KVM_CREATE_VM and KVM_CREATE_VCPU fail with EMFILE, and the
+ * failed vCPU is gone for good (6.1 destroys it when create_vcpu_fd()
+ * fails), so its id can be created once fds are available again.
+ */
+TEST(out_of_fds)
+{
+	struct rlimit old, tight;
+	int kvm, vm, vcpu, low;
+
+	kvm = kvm_open();
+	ASSERT_GE(kvm, 0);
+	vm = vm_create(kvm);
+	ASSERT_GE(vm, 0);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	low = lowest_free_fd();
+	ASSERT_GT(low, 0);
+	tight = old;
+	tight.rlim_cur = low;	/* every fd below the limit is in use */
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &tight));
+
+	EXPECT_EQ(-EMFILE, vm_create(kvm));
+	EXPECT_EQ(-EMFILE, vcpu_create(vm, 0));
+	EXPECT_EQ(-EMFILE, vcpu_create(vm, 0));
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	vcpu = vcpu_create(vm, 0);
+	EXPECT_GE(vcpu, 0) TH_LOG("vcpu 0 after EMFILE: %s", strerror(-vcpu));
+	EXPECT_EQ(-EEXIST, vcpu_create(vm, 0));
+	if (vcpu >= 0)
+		close(vcpu);
+	close(vm);
+	vm = vm_create(kvm);
+	EXPECT_GE(vm, 0);
+	if (vm >= 0)
+		close(vm);
+	close(kvm);
+}
+
 /*
  * Many VMs, each with vCPUs, memslots and a vCPU mapping, torn down in
  * four different orders.
@@ -225,16 +275,6 @@ FIXTURE_TEARDOWN(bulk)
 {
 	guest_mem_free(self->mem, self->memsz);
 	close(self->kvm);
-}
-
-/* The lowest free fd number: the same before and after means no leak. */
-static int lowest_free_fd(void)
-{
-	int fd = fcntl(0, F_DUPFD, 0);
-
-	if (fd >= 0)
-		close(fd);
-	return fd;
 }
 
 #define MANY_VMS 200
