@@ -1,0 +1,1 @@
+void test_emul_misc(void) {}
