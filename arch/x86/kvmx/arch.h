@@ -19,6 +19,7 @@ enum kvmx_gpr {
 };
 
 struct kvmx_mmu;
+struct x86_emul;
 
 struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
@@ -37,6 +38,7 @@ struct kvmx_arch_vcpu {
 	unsigned long regs[KVMX_NR_GPRS];
 	u64 rflags;
 	void *vendor;			/* struct svm_vcpu or vmx_vcpu */
+	struct x86_emul *emul;		/* the instruction in flight */
 
 	struct fpu_guest guest_fpu;
 	u64 xcr0;

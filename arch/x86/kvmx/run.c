@@ -76,9 +76,9 @@ static int kvmx_skip_insn(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	int len = exit->insn_len;
 
 	if (!len)
-		len = kvmx_insn_len_for(vcpu, exit->reason);
+		len = kvmx_insn_len(vcpu);
 	if (len <= 0)
-		return len ? len : -EFAULT;
+		return 1;	/* the fetch faulted: the exception is queued */
 	kvmx_skip(vcpu, len);
 	return 1;
 }

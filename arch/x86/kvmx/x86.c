@@ -190,8 +190,11 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
 		return -ENOMEM;
-	r = kvmx_vendor->vcpu_create(vcpu);
+	r = kvmx_emul_create(vcpu);
+	if (!r)
+		r = kvmx_vendor->vcpu_create(vcpu);
 	if (r) {
+		kvmx_emul_free(vcpu);
 		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
 		return r;
 	}
@@ -208,6 +211,7 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu)
 {
 	kvmx_vendor->vcpu_free(vcpu);
+	kvmx_emul_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
 	kvfree(vcpu->arch.cpuid);
 }
@@ -242,6 +246,14 @@ long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 		return kvmx_msrs_ioctl(vcpu, argp, true);
 	case KVM_GET_TSC_KHZ:
 		return vcpu->vm->arch.tsc_khz;
+	case KVM_TRANSLATE: {
+		struct kvm_translation tr;
+
+		if (copy_from_user(&tr, argp, sizeof(tr)))
+			return -EFAULT;
+		kvmx_translate(vcpu, &tr);
+		return copy_to_user(argp, &tr, sizeof(tr)) ? -EFAULT : 0;
+	}
 	default:
 		return kvmx_x86_state_ioctl(vcpu, ioctl, argp);
 	}

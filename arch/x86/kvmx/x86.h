@@ -13,9 +13,14 @@ void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host);
 void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 
-int kvmx_insn_len_for(struct kvmx_vcpu *vcpu, enum kvmx_exit_reason reason);
+
+/* emul.c */
+int kvmx_emul_create(struct kvmx_vcpu *vcpu);
+void kvmx_emul_free(struct kvmx_vcpu *vcpu);
+int kvmx_insn_len(struct kvmx_vcpu *vcpu);
 int kvmx_emulate(struct kvmx_vcpu *vcpu);
 int kvmx_complete_mmio(struct kvmx_vcpu *vcpu);
+int kvmx_translate(struct kvmx_vcpu *vcpu, struct kvm_translation *tr);
 
 /* regs.c: the state ioctls */
 u64 kvmx_supported_xcr0(void);

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU side of the instruction emulator: it maps the pure emulator's
+ * ops onto a kvmx vCPU, turns its results into KVM exits, and does what
+ * needs instruction decoding around the run loop: MMIO, string port I/O,
+ * next-RIP where the CPU gives none, and KVM_TRANSLATE.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+
+#include "x86.h"
+
+/*
+ * The emulator's headers name the control-register bits as the kernel
+ * does, with the same values; let theirs stand in this file.
+ */
+#undef X86_CR0_PE
+#undef X86_CR0_MP
+#undef X86_CR0_EM
+#undef X86_CR0_TS
+#undef X86_CR0_WP
+#undef X86_CR0_AM
+#undef X86_CR0_PG
+#undef X86_CR4_PSE
+#undef X86_CR4_PAE
+#undef X86_CR4_OSFXSR
+#undef X86_CR4_LA57
+#undef X86_CR4_OSXSAVE
+#undef X86_CR4_SMEP
+#undef X86_CR4_SMAP
+#undef X86_CR4_PKE
+#include "emulate/emulate.h"
+
+static struct x86_emul *to_emul(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->arch.emul;
+}
+
+/* ---- Guest memory ------------------------------------------------------ */
+
+static int emul_access_phys(void *opaque, u64 gpa, void *buf,
+			    unsigned int len, bool write)
+{
+	struct kvmx_vcpu *vcpu = opaque;
+	struct kvmx_vm *vm = vcpu->vm;
+	struct kvmx_memslot *slot;
+	void __user *hva;
+	int idx, r = X86_PHYS_MMIO;
+	u64 gfn = gpa >> PAGE_SHIFT;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
+				   gfn);
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
+		goto out;
+	hva = (void __user *)(unsigned long)(slot->userspace_addr +
+		((gfn - slot->base_gfn) << PAGE_SHIFT) + offset_in_page(gpa));
+	/* As in KVM, memory that cannot be accessed is left to userspace. */
+	if (write ? copy_to_user(hva, buf, len) : copy_from_user(buf, hva, len))
+		goto out;
+	if (write && slot->dirty_bitmap)
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+	r = X86_PHYS_OK;
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+/* For the walker's accessed/dirty updates in guest page tables. */
+static int emul_cmpxchg_phys(void *opaque, u64 gpa, const void *old,
+			     const void *new, unsigned int len)
+{
+	struct kvmx_vcpu *vcpu = opaque;
+	struct kvmx_vm *vm = vcpu->vm;
+	struct kvmx_memslot *slot;
+	struct page *page;
+	unsigned long hva;
+	int idx, r = X86_PHYS_MMIO;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	void *p;
+	bool same;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
+				   gfn);
+	if (!slot || (slot->flags & KVM_MEM_READONLY))
+		goto out;
+	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+	if (get_user_pages_fast(hva, 1, FOLL_WRITE, &page) != 1)
+		goto out;
+	p = kmap_local_page(page) + offset_in_page(gpa);
+	switch (len) {
+	case 1:
+		same = cmpxchg((u8 *)p, *(u8 *)old, *(u8 *)new) == *(u8 *)old;
+		break;
+	case 2:
+		same = cmpxchg((u16 *)p, *(u16 *)old, *(u16 *)new) == *(u16 *)old;
+		break;
+	case 4:
+		same = cmpxchg((u32 *)p, *(u32 *)old, *(u32 *)new) == *(u32 *)old;
+		break;
+	default:
+		same = cmpxchg64((u64 *)p, *(u64 *)old, *(u64 *)new) == *(u64 *)old;
+		break;
+	}
+	kunmap_local(p);
+	if (same && slot->dirty_bitmap)
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+	set_page_dirty_lock(page);
+	put_page(page);
+	r = same ? X86_PHYS_OK : X86_PHYS_CHANGED;
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+/* ---- Registers ----------------------------------------------------------- */
+
+static u64 emul_get_gpr(void *opaque, unsigned int reg)
+{
+	return ((struct kvmx_vcpu *)opaque)->arch.regs[reg];
+}
+
+static void emul_set_gpr(void *opaque, unsigned int reg, u64 val)
+{
+	((struct kvmx_vcpu *)opaque)->arch.regs[reg] = val;
+}
+
+static u64 emul_get_rip(void *opaque)
+{
+	return ((struct kvmx_vcpu *)opaque)->arch.regs[KVMX_RIP];
+}
+
+static void emul_set_rip(void *opaque, u64 rip)
+{
+	struct kvmx_vcpu *vcpu = opaque;
+
+	vcpu->arch.regs[KVMX_RIP] = rip;
+	/* Completing an instruction ends any STI/MOV SS shadow. */
+	kvmx_vendor->set_reg(vcpu, KVMX_INT_SHADOW, 0);
+}
+
+static u64 emul_get_rflags(void *opaque)
+{
+	return ((struct kvmx_vcpu *)opaque)->arch.rflags;
+}
+
+static void emul_set_rflags(void *opaque, u64 rflags)
+{
+	((struct kvmx_vcpu *)opaque)->arch.rflags = rflags;
+}
+
+static void emul_get_seg(void *opaque, enum x86_seg seg,
+			 struct x86_seg_desc *d)
+{
+	struct kvm_segment s;
+
+	/* enum x86_seg and enum kvmx_seg share the ES..GS order. */
+	kvmx_vendor->get_seg(opaque, (enum kvmx_seg)seg, &s);
+	d->base = s.base;
+	d->limit = s.limit;
+	d->sel = s.selector;
+	d->type = s.type;
+	d->s = s.s;
+	d->dpl = s.dpl;
+	d->p = s.present;
+	d->db = s.db;
+	d->l = s.l;
+	d->g = s.g;
+	d->unusable = s.unusable;
+}
+
+static u64 emul_get_ctl(void *opaque, enum x86_ctl which)
+{
+	struct kvmx_vcpu *vcpu = opaque;
+
+	switch (which) {
+	case X86_CTL_CR0:
+		return kvmx_vendor->get_reg(vcpu, KVMX_CR0);
+	case X86_CTL_CR3:
+		return kvmx_vendor->get_reg(vcpu, KVMX_CR3);
+	case X86_CTL_CR4:
+		return kvmx_vendor->get_reg(vcpu, KVMX_CR4);
+	case X86_CTL_EFER:
+		return kvmx_vendor->get_reg(vcpu, KVMX_EFER);
+	case X86_CTL_XCR0:
+		return vcpu->arch.xcr0;
+	case X86_CTL_PKRU:
+		return vcpu->arch.pkru;
+	case X86_CTL_CPL:
+		return kvmx_vendor->get_reg(vcpu, KVMX_CPL);
+	}
+	return 0;
+}
+
+/*
+ * Vector registers: during KVM_RUN the guest's FPU state is the current
+ * one, live in the registers unless the thread was preempted since.
+ */
+#define VEC_CASE(n, insn, reg)	VEC_##reg(n, insn)
+#define VEC_STORE(n, insn)						\
+	case n:								\
+		asm volatile(insn : "=m"(*(u8 (*)[32])buf));		\
+		break
+#define VEC_LOAD(n, insn)						\
+	case n:								\
+		asm volatile(insn : : "m"(*(const u8 (*)[32])buf));	\
+		break
+
+static void emul_get_vec(void *opaque, unsigned int reg, void *buf,
+			 unsigned int len)
+{
+	fpregs_lock();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	if (len == 32) {
+		switch (reg) {
+		VEC_CASE(0, "vmovdqu %%ymm0, %0", STORE);
+		VEC_CASE(1, "vmovdqu %%ymm1, %0", STORE);
+		VEC_CASE(2, "vmovdqu %%ymm2, %0", STORE);
+		VEC_CASE(3, "vmovdqu %%ymm3, %0", STORE);
+		VEC_CASE(4, "vmovdqu %%ymm4, %0", STORE);
+		VEC_CASE(5, "vmovdqu %%ymm5, %0", STORE);
+		VEC_CASE(6, "vmovdqu %%ymm6, %0", STORE);
+		VEC_CASE(7, "vmovdqu %%ymm7, %0", STORE);
+		VEC_CASE(8, "vmovdqu %%ymm8, %0", STORE);
+		VEC_CASE(9, "vmovdqu %%ymm9, %0", STORE);
+		VEC_CASE(10, "vmovdqu %%ymm10, %0", STORE);
+		VEC_CASE(11, "vmovdqu %%ymm11, %0", STORE);
+		VEC_CASE(12, "vmovdqu %%ymm12, %0", STORE);
+		VEC_CASE(13, "vmovdqu %%ymm13, %0", STORE);
+		VEC_CASE(14, "vmovdqu %%ymm14, %0", STORE);
+		VEC_CASE(15, "vmovdqu %%ymm15, %0", STORE);
+		}
+	} else {
+		switch (reg) {
+		VEC_CASE(0, "movdqu %%xmm0, %0", STORE);
+		VEC_CASE(1, "movdqu %%xmm1, %0", STORE);
+		VEC_CASE(2, "movdqu %%xmm2, %0", STORE);
+		VEC_CASE(3, "movdqu %%xmm3, %0", STORE);
+		VEC_CASE(4, "movdqu %%xmm4, %0", STORE);
+		VEC_CASE(5, "movdqu %%xmm5, %0", STORE);
+		VEC_CASE(6, "movdqu %%xmm6, %0", STORE);
+		VEC_CASE(7, "movdqu %%xmm7, %0", STORE);
+		VEC_CASE(8, "movdqu %%xmm8, %0", STORE);
+		VEC_CASE(9, "movdqu %%xmm9, %0", STORE);
+		VEC_CASE(10, "movdqu %%xmm10, %0", STORE);
+		VEC_CASE(11, "movdqu %%xmm11, %0", STORE);
+		VEC_CASE(12, "movdqu %%xmm12, %0", STORE);
+		VEC_CASE(13, "movdqu %%xmm13, %0", STORE);
+		VEC_CASE(14, "movdqu %%xmm14, %0", STORE);
+		VEC_CASE(15, "movdqu %%xmm15, %0", STORE);
+		}
+	}
+	fpregs_unlock();
+}
+
+static void emul_set_vec(void *opaque, unsigned int reg, const void *src,
+			 unsigned int len, bool zero_upper)
+{
+	u8 tmp[32] = {};
+	const u8 *buf = tmp;
+
+	/* A legacy-SSE write keeps the upper half; VEX zeroes it. */
+	if (len == 16 && !zero_upper)
+		emul_get_vec(opaque, reg, tmp, boot_cpu_has(X86_FEATURE_AVX) ? 32 : 16);
+	memcpy(tmp, src, len);
+
+	fpregs_lock();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	if (boot_cpu_has(X86_FEATURE_AVX)) {
+		switch (reg) {
+		VEC_CASE(0, "vmovdqu %0, %%ymm0", LOAD);
+		VEC_CASE(1, "vmovdqu %0, %%ymm1", LOAD);
+		VEC_CASE(2, "vmovdqu %0, %%ymm2", LOAD);
+		VEC_CASE(3, "vmovdqu %0, %%ymm3", LOAD);
+		VEC_CASE(4, "vmovdqu %0, %%ymm4", LOAD);
+		VEC_CASE(5, "vmovdqu %0, %%ymm5", LOAD);
+		VEC_CASE(6, "vmovdqu %0, %%ymm6", LOAD);
+		VEC_CASE(7, "vmovdqu %0, %%ymm7", LOAD);
+		VEC_CASE(8, "vmovdqu %0, %%ymm8", LOAD);
+		VEC_CASE(9, "vmovdqu %0, %%ymm9", LOAD);
+		VEC_CASE(10, "vmovdqu %0, %%ymm10", LOAD);
+		VEC_CASE(11, "vmovdqu %0, %%ymm11", LOAD);
+		VEC_CASE(12, "vmovdqu %0, %%ymm12", LOAD);
+		VEC_CASE(13, "vmovdqu %0, %%ymm13", LOAD);
+		VEC_CASE(14, "vmovdqu %0, %%ymm14", LOAD);
+		VEC_CASE(15, "vmovdqu %0, %%ymm15", LOAD);
+		}
+	} else {
+		switch (reg) {
+		VEC_CASE(0, "movdqu %0, %%xmm0", LOAD);
+		VEC_CASE(1, "movdqu %0, %%xmm1", LOAD);
+		VEC_CASE(2, "movdqu %0, %%xmm2", LOAD);
+		VEC_CASE(3, "movdqu %0, %%xmm3", LOAD);
+		VEC_CASE(4, "movdqu %0, %%xmm4", LOAD);
+		VEC_CASE(5, "movdqu %0, %%xmm5", LOAD);
+		VEC_CASE(6, "movdqu %0, %%xmm6", LOAD);
+		VEC_CASE(7, "movdqu %0, %%xmm7", LOAD);
+		VEC_CASE(8, "movdqu %0, %%xmm8", LOAD);
+		VEC_CASE(9, "movdqu %0, %%xmm9", LOAD);
+		VEC_CASE(10, "movdqu %0, %%xmm10", LOAD);
+		VEC_CASE(11, "movdqu %0, %%xmm11", LOAD);
+		VEC_CASE(12, "movdqu %0, %%xmm12", LOAD);
+		VEC_CASE(13, "movdqu %0, %%xmm13", LOAD);
+		VEC_CASE(14, "movdqu %0, %%xmm14", LOAD);
+		VEC_CASE(15, "movdqu %0, %%xmm15", LOAD);
+		}
+	}
+	fpregs_unlock();
+}
+
+static const struct x86_emul_ops kvmx_emul_ops = {
+	.get_gpr	= emul_get_gpr,
+	.set_gpr	= emul_set_gpr,
+	.get_rip	= emul_get_rip,
+	.set_rip	= emul_set_rip,
+	.get_rflags	= emul_get_rflags,
+	.set_rflags	= emul_set_rflags,
+	.get_seg	= emul_get_seg,
+	.get_ctl	= emul_get_ctl,
+	.access_phys	= emul_access_phys,
+	.cmpxchg_phys	= emul_cmpxchg_phys,
+	.get_vec	= emul_get_vec,
+	.set_vec	= emul_set_vec,
+};
+
+static void emul_start(struct kvmx_vcpu *vcpu)
+{
+	struct x86_emul_cpu cpu = {
+		.maxphyaddr = boot_cpu_data.x86_phys_bits,
+		.amd = kvmx_vendor->tdp_ept == false,
+		.gbpages = boot_cpu_has(X86_FEATURE_GBPAGES),
+	};
+
+	x86_emul_init(to_emul(vcpu), &kvmx_emul_ops, vcpu, &cpu);
+}
+
+/* ---- Results into KVM exits ------------------------------------------------ */
+
+static int emul_failure(struct kvmx_vcpu *vcpu)
+{
+	struct x86_emul *e = to_emul(vcpu);
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	memset(&run->emulation_failure, 0, sizeof(run->emulation_failure));
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	if (e->insn.len) {
+		/* flags, then insn_size and the bytes: three u64s of data. */
+		run->emulation_failure.ndata = 3;
+		run->emulation_failure.flags =
+			KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+		run->emulation_failure.insn_size = e->insn.len;
+		memcpy(run->emulation_failure.insn_bytes, e->insn.bytes,
+		       e->insn.len);
+	}
+	return 0;
+}
+
+static int emul_result(struct kvmx_vcpu *vcpu, int status)
+{
+	struct x86_emul *e = to_emul(vcpu);
+	struct kvm_run *run = vcpu->run;
+
+	switch (status) {
+	case X86EMUL_OK:
+	case X86EMUL_RETRY:
+		return 1;
+	case X86EMUL_EXCEPTION:
+		if (e->exc.vector == X86_VEC_PF)
+			kvmx_vendor->set_reg(vcpu, KVMX_CR2, e->exc.cr2);
+		kvmx_queue_exception(vcpu, e->exc.vector, e->exc.has_error_code,
+				     e->exc.error_code);
+		return 1;
+	case X86EMUL_MMIO:
+		run->exit_reason = KVM_EXIT_MMIO;
+		run->mmio.phys_addr = e->mmio.gpa;
+		run->mmio.len = e->mmio.len;
+		run->mmio.is_write = e->mmio.is_write;
+		memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		if (e->mmio.is_write)
+			memcpy(run->mmio.data, e->mmio.data, e->mmio.len);
+		vcpu->arch.pending = KVMX_PENDING_MMIO;
+		return 0;
+	default:
+		return emul_failure(vcpu);
+	}
+}
+
+/* Emulate the instruction at CS:RIP: its memory access found no RAM. */
+int kvmx_emulate(struct kvmx_vcpu *vcpu)
+{
+	emul_start(vcpu);
+	return emul_result(vcpu, x86_emulate(to_emul(vcpu), NULL, 0));
+}
+
+/* KVM_RUN after an MMIO exit: hand the data in and carry on. */
+int kvmx_complete_mmio(struct kvmx_vcpu *vcpu)
+{
+	struct x86_emul *e = to_emul(vcpu);
+
+	if (!e->mmio.is_write)
+		memcpy(e->mmio.data, vcpu->run->mmio.data, e->mmio.len);
+	return emul_result(vcpu, x86_emulate_resume(e));
+}
+
+/*
+ * Length of the intercepted instruction at CS:RIP, for CPUs that do not
+ * report it (no NRIPS): decode it.  Negative: the fetch faulted and the
+ * exception is queued, or the bytes could not be read at all.
+ */
+int kvmx_insn_len(struct kvmx_vcpu *vcpu)
+{
+	struct x86_emul *e = to_emul(vcpu);
+	int r;
+
+	emul_start(vcpu);
+	r = x86_emul_decode_at_rip(e);
+	if (r == X86EMUL_OK)
+		return e->insn.len;
+	emul_result(vcpu, r);
+	return -EAGAIN;
+}
+
+/* ---- Guest page walks ----------------------------------------------------- */
+
+static void walk_env(struct kvmx_vcpu *vcpu, struct x86_walk_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->cr0 = kvmx_vendor->get_reg(vcpu, KVMX_CR0);
+	env->cr3 = kvmx_vendor->get_reg(vcpu, KVMX_CR3);
+	env->cr4 = kvmx_vendor->get_reg(vcpu, KVMX_CR4);
+	env->efer = kvmx_vendor->get_reg(vcpu, KVMX_EFER);
+	env->pkru = vcpu->arch.pkru;
+	env->maxphyaddr = boot_cpu_data.x86_phys_bits;
+	env->amd = !kvmx_vendor->tdp_ept;
+	env->gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
+	env->rw = emul_access_phys;
+	env->cmpxchg = emul_cmpxchg_phys;
+	env->opaque = vcpu;
+}
+
+/* KVM_TRANSLATE: a supervisor read walk, as KVM's, which sets A bits. */
+int kvmx_translate(struct kvmx_vcpu *vcpu, struct kvm_translation *tr)
+{
+	struct x86_walk_env env;
+	struct x86_walk_result res;
+
+	walk_env(vcpu, &env);
+	if (x86_walk(&env, tr->linear_address, 0, &res) == X86_WALK_OK) {
+		tr->physical_address = res.gpa;
+		tr->valid = 1;
+	} else {
+		tr->physical_address = ~0ULL;
+		tr->valid = 0;
+	}
+	tr->writeable = 1;
+	tr->usermode = 0;
+	return 0;
+}
+
+int kvmx_emul_create(struct kvmx_vcpu *vcpu)
+{
+	vcpu->arch.emul = kzalloc(sizeof(struct x86_emul), GFP_KERNEL_ACCOUNT);
+	return vcpu->arch.emul ? 0 : -ENOMEM;
+}
+
+void kvmx_emul_free(struct kvmx_vcpu *vcpu)
+{
+	kfree(vcpu->arch.emul);
+}
