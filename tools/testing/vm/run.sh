@@ -25,7 +25,7 @@ ORACLE=${ORACLE:-0} DEMO=${DEMO:-0}
 KERNEL=/boot/vmlinuz-$KVER
 
 case $MACHINE in
-qemu)  : "${TIMEOUT:=60}" "${WATCHDOG:=600}" ;;
+qemu)  : "${TIMEOUT:=120}" "${WATCHDOG:=600}" ;;
 # Bochs runs a few tens of MIPS: everything takes ~20x longer than TCG.
 bochs) : "${TIMEOUT:=600}" "${WATCHDOG:=1800}" ;;
 *) echo "run.sh: unknown machine $MACHINE" >&2; exit 2 ;;
