@@ -277,7 +277,9 @@ FIXTURE_TEARDOWN(bulk)
 	close(self->kvm);
 }
 
+#ifndef MANY_VMS
 #define MANY_VMS 200
+#endif
 
 TEST_F_TIMEOUT(bulk, many_vms, 300)
 {
