@@ -410,8 +410,11 @@ TEST_F(slots, address_space)
 		/* Dirty logging is per slot: off in the other space. */
 		EXPECT_EQ(-ENOENT, vm_get_dirty_log(self->vm, s, bitmap));
 		EXPECT_EQ(0, vm_get_dirty_log(self->vm, 0, bitmap));
+		EXPECT_EQ(0, mk(self, s, KVM_MEM_LOG_DIRTY_PAGES, BASE_GPA));
+		EXPECT_EQ(0, vm_get_dirty_log(self->vm, s, bitmap));
 		EXPECT_EQ(0, del(self, s));
 		EXPECT_EQ(-EINVAL, del(self, s));
+		EXPECT_EQ(-ENOENT, vm_get_dirty_log(self->vm, s, bitmap));
 		EXPECT_EQ(0, del(self, s | 1));
 	}
 	/* The slot in address space 0 was not touched. */
@@ -452,6 +455,70 @@ TEST_F_TIMEOUT(slots, many_slots, 120)
 		ASSERT_EQ(-EINVAL, del(self, i)) TH_LOG("slot %ld", i);
 	}
 	guest_mem_free(mem, n * p);
+}
+
+/* "Any object may back this memory": shared anonymous memory, a memfd. */
+TEST_F(slots, backing_kinds)
+{
+	size_t sz = self->size;
+	uint8_t *shared, *file, *ro;
+	int mfd;
+
+	shared = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared);
+	EXPECT_EQ(0, vm_set_mem(self->vm, 0, 0, BASE_GPA, sz,
+				(uintptr_t)shared));
+
+	mfd = memfd_create("kvmx-guest", MFD_CLOEXEC);
+	ASSERT_GE(mfd, 0);
+	ASSERT_EQ(0, ftruncate(mfd, sz));
+	file = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, file);
+	EXPECT_EQ(0, vm_set_mem(self->vm, 1, KVM_MEM_LOG_DIRTY_PAGES,
+				BASE_GPA + sz, sz, (uintptr_t)file));
+
+	/* Read-only memory behind a read-only slot (a ROM). */
+	ro = mmap(NULL, sz, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	if (self->readonly) {
+		EXPECT_EQ(0, vm_set_mem(self->vm, 2, KVM_MEM_READONLY,
+					BASE_GPA + 2 * sz, sz, (uintptr_t)ro));
+		EXPECT_EQ(0, del(self, 2));
+	}
+
+	EXPECT_EQ(0, del(self, 0));
+	EXPECT_EQ(0, del(self, 1));
+	munmap(ro, sz);
+	munmap(file, sz);
+	close(mfd);
+	munmap(shared, sz);
+}
+
+/*
+ * Guest memory is faulted in lazily: a slot far larger than the machine's
+ * RAM can be created (and deleted) as long as the address range is
+ * mapped; nothing is populated up front.
+ */
+TEST_F(slots, large_lazy_slot)
+{
+	size_t sz = 4ULL << 30;
+	void *big;
+
+	big = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	EXPECT_EQ(0, vm_set_mem(self->vm, 0, 0, 1ULL << 32, sz,
+				(uintptr_t)big));
+	/* It occupies its whole range. */
+	EXPECT_EQ(-EEXIST, mk(self, 1, 0, (1ULL << 32) + sz - self->page));
+	EXPECT_EQ(0, mk(self, 1, 0, (1ULL << 32) + sz));
+	EXPECT_EQ(0, del(self, 1));
+	/* Moved and deleted like any other. */
+	EXPECT_EQ(0, vm_set_mem(self->vm, 0, 0, 2ULL << 32, sz,
+				(uintptr_t)big));
+	EXPECT_EQ(0, del(self, 0));
+	munmap(big, sz);
 }
 
 /* A bad pointer to the struct: EFAULT. */
