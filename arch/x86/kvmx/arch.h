@@ -32,6 +32,14 @@ enum kvmx_pending_io {
 	KVMX_PENDING_NONE,
 	KVMX_PENDING_PIO,	/* skip IN/OUT, for IN copy the data to RAX */
 	KVMX_PENDING_MMIO,	/* finish the emulated instruction */
+	KVMX_PENDING_STRING_PIO,	/* store INS data, step RSI/RDI/RCX */
+};
+
+struct kvmx_string_pio {
+	u64 amask;			/* address-size mask */
+	u32 count;			/* elements in this exit */
+	u8 size, len;
+	bool in, rep;
 };
 
 struct kvmx_arch_vcpu {
@@ -71,6 +79,7 @@ struct kvmx_arch_vcpu {
 		u8 len;			/* instruction length */
 		bool in;
 	} pio;
+	struct kvmx_string_pio spio;
 
 	u32 guest_debug;		/* KVM_GUESTDBG_* */
 	bool has_run;			/* CPUID is frozen from then on */

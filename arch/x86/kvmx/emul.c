@@ -429,6 +429,146 @@ int kvmx_insn_len(struct kvmx_vcpu *vcpu)
 
 /* ---- Guest page walks ----------------------------------------------------- */
 
+static void walk_env(struct kvmx_vcpu *vcpu, struct x86_walk_env *env);
+
+/*
+ * Copy @len bytes at linear address @la to or from @buf, page by page.
+ * 0, or -1 with the exception queued (a #PF) or an emulation failure.
+ */
+static int linear_rw(struct kvmx_vcpu *vcpu, u64 la, void *buf,
+		     unsigned int len, bool write)
+{
+	u32 access = (write ? X86_ACC_WRITE : 0) |
+		     (kvmx_vendor->get_reg(vcpu, KVMX_CPL) == 3 ? X86_ACC_USER : 0);
+	struct x86_walk_env env;
+	struct x86_walk_result res;
+
+	walk_env(vcpu, &env);
+	while (len) {
+		unsigned int n = min_t(unsigned int, len,
+				       PAGE_SIZE - offset_in_page(la));
+
+		switch (x86_walk(&env, la, access, &res)) {
+		case X86_WALK_OK:
+			break;
+		case X86_WALK_FAULT:
+			kvmx_vendor->set_reg(vcpu, KVMX_CR2, res.fault_addr);
+			kvmx_queue_exception(vcpu, X86_VEC_PF, true,
+					     res.error_code);
+			return -1;
+		default:
+			return -1;
+		}
+		if (emul_access_phys(vcpu, res.gpa, buf, n, write) != X86_PHYS_OK)
+			return -1;
+		la += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- String port I/O ------------------------------------------------------ */
+
+/*
+ * INS and OUTS go to userspace through KVM_EXIT_IO like IN and OUT, with
+ * the data in the PIO page.  As in KVM, OUTS sends one element per exit,
+ * and INS reads ahead as many as fit before RDI crosses a page.
+ */
+int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
+{
+	struct x86_emul *e = to_emul(vcpu);
+	unsigned long *r = vcpu->arch.regs;
+	struct kvmx_string_pio *sp = &vcpu->arch.spio;
+	struct kvm_run *run = vcpu->run;
+	struct kvm_segment seg;
+	u64 amask, count, la;
+	unsigned int n, size = exit->io.size;
+	int st;
+
+	emul_start(vcpu);
+	st = x86_emul_decode_at_rip(e);
+	if (st != X86EMUL_OK)
+		return emul_result(vcpu, st);
+
+	amask = e->insn.ad_size == 8 ? ~0ULL : (1ULL << (e->insn.ad_size * 8)) - 1;
+	count = exit->io.rep ? r[KVMX_RCX] & amask : 1;
+	if (!count) {
+		r[KVMX_RIP] += e->insn.len;
+		return 1;
+	}
+	sp->len = e->insn.len;
+	sp->amask = amask;
+	sp->rep = exit->io.rep;
+	sp->in = exit->io.in;
+	sp->size = size;
+
+	if (exit->io.in) {
+		u64 di = r[KVMX_RDI] & amask;
+		unsigned int room = vcpu->arch.rflags & X86_EFLAGS_DF ?
+				    offset_in_page(di) : PAGE_SIZE - offset_in_page(di);
+
+		n = min_t(u64, min_t(u64, room, 1024 / size), count);
+		n = max(n, 1U);
+	} else {
+		/* The source: DS:RSI, or the segment the prefix names. */
+		kvmx_vendor->get_seg(vcpu, e->insn.seg == X86_SEG_NONE ? KVMX_DS :
+				     (enum kvmx_seg)e->insn.seg, &seg);
+		la = seg.base + (r[KVMX_RSI] & amask);
+		if (e->insn.mode != X86_EXEC_LONG64)
+			la = (u32)la;
+		n = 1;
+		if (linear_rw(vcpu, la, page_address(vcpu->pio_page), size, false))
+			return vcpu->arch.events.exception.injected ? 1 :
+			       emul_failure(vcpu);
+	}
+	sp->count = n;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = exit->io.port;
+	run->io.count = n;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	vcpu->arch.pending = KVMX_PENDING_STRING_PIO;
+	return 0;
+}
+
+/* KVM_RUN after a string I/O exit: store INS data, advance the registers. */
+int kvmx_complete_string_pio(struct kvmx_vcpu *vcpu)
+{
+	struct kvmx_string_pio *sp = &vcpu->arch.spio;
+	unsigned long *r = vcpu->arch.regs;
+	int step = vcpu->arch.rflags & X86_EFLAGS_DF ? -sp->size : sp->size;
+	int idx = sp->in ? KVMX_RDI : KVMX_RSI;
+	u8 *data = page_address(vcpu->pio_page);
+	struct kvm_segment es;
+	unsigned int i;
+
+	kvmx_vendor->get_seg(vcpu, KVMX_ES, &es);
+	for (i = 0; i < sp->count; i++) {
+		if (sp->in) {
+			u64 la = es.base + (r[KVMX_RDI] & sp->amask);
+
+			if (!(kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA))
+				la = (u32)la;
+			if (linear_rw(vcpu, la, data + i * sp->size, sp->size,
+				      true))
+				return vcpu->arch.events.exception.injected ?
+				       1 : emul_failure(vcpu);
+		}
+		/* Only the address-size part of the index register moves. */
+		r[idx] = (r[idx] & ~sp->amask) | ((r[idx] + step) & sp->amask);
+		if (sp->rep)
+			r[KVMX_RCX] = (r[KVMX_RCX] & ~sp->amask) |
+				      ((r[KVMX_RCX] - 1) & sp->amask);
+	}
+	/* A REP that is not done runs again: the next iteration exits anew. */
+	if (!sp->rep || !(r[KVMX_RCX] & sp->amask))
+		r[KVMX_RIP] += sp->len;
+	return 1;
+}
+
 static void walk_env(struct kvmx_vcpu *vcpu, struct x86_walk_env *env)
 {
 	memset(env, 0, sizeof(*env));

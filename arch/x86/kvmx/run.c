@@ -105,7 +105,7 @@ static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	void *data = page_address(vcpu->pio_page);
 
 	if (exit->io.string)
-		return kvmx_emulate(vcpu);
+		return kvmx_string_pio(vcpu, exit);
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
@@ -404,6 +404,9 @@ int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu)
 		break;
 	case KVMX_PENDING_MMIO:
 		r = kvmx_complete_mmio(vcpu);
+		break;
+	case KVMX_PENDING_STRING_PIO:
+		r = kvmx_complete_string_pio(vcpu);
 		break;
 	case KVMX_PENDING_NONE:
 		break;

@@ -20,6 +20,8 @@ void kvmx_emul_free(struct kvmx_vcpu *vcpu);
 int kvmx_insn_len(struct kvmx_vcpu *vcpu);
 int kvmx_emulate(struct kvmx_vcpu *vcpu);
 int kvmx_complete_mmio(struct kvmx_vcpu *vcpu);
+int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit);
+int kvmx_complete_string_pio(struct kvmx_vcpu *vcpu);
 int kvmx_translate(struct kvmx_vcpu *vcpu, struct kvm_translation *tr);
 
 /* regs.c: the state ioctls */
