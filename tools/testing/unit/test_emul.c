@@ -376,12 +376,12 @@ static void test_long_mode(void)
 	g.rip = 0x4ffe;
 	r = run("8b 47");
 	T_CHECK("long: insn running into a missing page: #PF on it",
-		exc(r, X86_VEC_PF, X86_PF_I) && em.exc.cr2 == 0x5000);
+		exc(r, X86_VEC_PF, X86_PFEC_I) && em.exc.cr2 == 0x5000);
 	g.cpl = 3;
 	g.rip = 0x1000;
 	r = run("89 07");
 	T_CHECK("long: user fetch of supervisor page: #PF U|I|P",
-		exc(r, X86_VEC_PF, X86_PF_P | X86_PF_U | X86_PF_I) &&
+		exc(r, X86_VEC_PF, X86_PFEC_P | X86_PFEC_U | X86_PFEC_I) &&
 		em.exc.cr2 == 0x1000);
 	g.cpl = 0;
 
@@ -391,11 +391,11 @@ static void test_long_mode(void)
 	g.gpr[X86_RDI] = 0x5008;
 	r = run("89 07");
 	T_CHECK("long: write to missing page: #PF W",
-		exc(r, X86_VEC_PF, X86_PF_W) && em.exc.cr2 == 0x5008);
+		exc(r, X86_VEC_PF, X86_PFEC_W) && em.exc.cr2 == 0x5008);
 	g.gpr[X86_RDI] = 0x4ffe;
 	r = run("83 07 01");
 	T_CHECK("long: RMW read faults as a write, on the 2nd page",
-		exc(r, X86_VEC_PF, X86_PF_W) && em.exc.cr2 == 0x5000);
+		exc(r, X86_VEC_PF, X86_PFEC_W) && em.exc.cr2 == 0x5000);
 	T_CHECK("long: nothing written on a split fault",
 		ram[0x4ffe] == 0 && ram[0x4fff] == 0);
 }

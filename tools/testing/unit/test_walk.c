@@ -219,31 +219,31 @@ static void test_32bit(void)
 	/* Rights accumulate over PDE and PTE. */
 	wr(e.ent[1], 0x5000 | P | US, 4);
 	expect("32: user write to RO", &e, 0x00401000, U | W,
-	       X86_PF_P | X86_PF_W | X86_PF_U, 0);
+	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_U, 0);
 	expect("32: sup write to RO, WP=0", (e.w.cr0 &= ~X86_CR0_WP, &e),
 	       0x00401000, W, NOFAULT, 0x5000);
 	e.w.cr0 |= X86_CR0_WP;
 	expect("32: sup write to RO, WP=1", &e, 0x00401000, W,
-	       X86_PF_P | X86_PF_W, 0);
+	       X86_PFEC_P | X86_PFEC_W, 0);
 	wr(e.ent[1], 0x5000 | P | RW | US, 4);
 	wr(e.ent[2], (rd(e.ent[2], 4) & ~US), 4);
 	expect("32: user read, PDE supervisor", &e, 0x00401000, U,
-	       X86_PF_P | X86_PF_U, 0);
+	       X86_PFEC_P | X86_PFEC_U, 0);
 	expect("32: fetch, no NX/SMEP: no I/D", &e, 0x00401000, U | F,
-	       X86_PF_P | X86_PF_U, 0);
+	       X86_PFEC_P | X86_PFEC_U, 0);
 	e.w.cr4 |= X86_CR4_SMEP;
 	expect("32: user fetch with SMEP: I/D", &e, 0x00401000, U | F,
-	       X86_PF_P | X86_PF_U | X86_PF_I, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_I, 0);
 	wr(e.ent[2], rd(e.ent[2], 4) | US, 4);
 	expect("32: SMEP sup fetch of user page", &e, 0x00401000, F,
-	       X86_PF_P | X86_PF_I, 0);
+	       X86_PFEC_P | X86_PFEC_I, 0);
 	e.w.cr4 &= ~X86_CR4_SMEP;
 	expect("32: sup fetch of user page", &e, 0x00401000, F, NOFAULT,
 	       0x5000);
 
 	/* Not present, at each level. */
 	expect("32: PDE not present", &e, 0x00800000, U | W,
-	       X86_PF_W | X86_PF_U, 0);
+	       X86_PFEC_W | X86_PFEC_U, 0);
 	expect("32: PTE not present", &e, 0x00402000, 0, 0, 0);
 
 	/* 4 MiB pages only with CR4.PSE; PSE-36 high bits. */
@@ -255,13 +255,13 @@ static void test_32bit(void)
 	T_CHECK("32: 4M page A and D", (rd(e.ent[2], 4) & (A | D)) == (A | D));
 	wr(e.ent[2], rd(e.ent[2], 4) | (1 << 21), 4);
 	expect("32: 4M page bit 21 reserved", &e, 0x00c12345, 0,
-	       X86_PF_P | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_RSVD, 0);
 	wr(e.ent[2], 0x00400000 | (0x80ULL << 13) | P | PS, 4);
 	expect("32: PSE-36 bit 39, MAXPHYADDR 40", &e, 0x00c12345, 0,
 	       NOFAULT, 0x8000412345ULL);
 	e.w.maxphyaddr = 36;
 	expect("32: PSE-36 bit above MAXPHYADDR", &e, 0x00c12345, 0,
-	       X86_PF_P | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_RSVD, 0);
 	e.w.maxphyaddr = 40;
 	e.w.cr4 = 0;
 	wr(e.ent[2], 0x9000 | P | RW | PS, 4);
@@ -282,28 +282,28 @@ static void test_pae(void)
 		(rd(e.ent[2], 8) & A) && (rd(e.ent[1], 8) & (A | D)) == (A | D));
 	wr(e.ent[1], rd(e.ent[1], 8) | XD, 8);
 	expect("pae: XD without NXE is reserved", &e, 0xc0201234, U,
-	       X86_PF_P | X86_PF_U | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD, 0);
 	e.w.efer = X86_EFER_NXE;
 	expect("pae: XD read is fine", &e, 0xc0201234, U, NOFAULT, 0x6234);
 	expect("pae: XD fetch", &e, 0xc0201234, U | F,
-	       X86_PF_P | X86_PF_U | X86_PF_I, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_I, 0);
 	wr(e.ent[1], (rd(e.ent[1], 8) & ~XD) | (1ULL << 45), 8);
 	expect("pae: PTE bit above MAXPHYADDR", &e, 0xc0201234, 0,
-	       X86_PF_P | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_RSVD, 0);
 	wr(e.ent[1], 0x6000 | P | RW | US, 8);
 	wr(e.ent[3], rd(e.ent[3], 8) | RW, 8);
 	expect("pae: PDPTE bit 1 reserved", &e, 0xc0201234, F,
-	       X86_PF_P | X86_PF_RSVD | X86_PF_I, 0);
+	       X86_PFEC_P | X86_PFEC_RSVD | X86_PFEC_I, 0);
 	wr(e.ent[3], rd(e.ent[3], 8) & ~RW, 8);
 	wr(e.ent[3], rd(e.ent[3], 8) & ~P, 8);
-	expect("pae: PDPTE not present", &e, 0xc0201234, W, X86_PF_W, 0);
+	expect("pae: PDPTE not present", &e, 0xc0201234, W, X86_PFEC_W, 0);
 
 	env_init(&e, MPAE);
 	map(&e, 0x40200000, 0x400000, 2, P | RW | US, P | RW | US);
 	expect("pae: 2M page", &e, 0x403fffff, U, NOFAULT, 0x5fffff);
 	wr(e.ent[2], rd(e.ent[2], 8) | (1 << 13), 8);
 	expect("pae: 2M page bit 13 reserved", &e, 0x403fffff, U,
-	       X86_PF_P | X86_PF_U | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD, 0);
 }
 
 static void test_long(int mode)
@@ -327,7 +327,7 @@ static void test_long(int mode)
 	/* No A/D update when the access faults. */
 	wr(e.ent[1], 0x8000 | P | US, 8);
 	expect(NAME("user write RO"), &e, la, U | W,
-	       X86_PF_P | X86_PF_W | X86_PF_U, 0);
+	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_U, 0);
 	T_CHECK(NAME("no D on a faulting write"), !(rd(e.ent[1], 8) & D));
 
 	/* A lost cmpxchg race restarts the walk. */
@@ -339,34 +339,34 @@ static void test_long(int mode)
 	/* Reserved bits. */
 	wr(e.ent[top], rd(e.ent[top], 8) | PS, 8);
 	expect(NAME("PS in top level reserved"), &e, la, U,
-	       X86_PF_P | X86_PF_U | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD, 0);
 	wr(e.ent[top], rd(e.ent[top], 8) & ~PS, 8);
 	wr(e.ent[top], rd(e.ent[top], 8) | (1 << 8), 8);
 	expect(NAME("bit 8 in top level ignored on Intel"), &e, la, U,
 	       NOFAULT, 0x8abc);
 	e.w.amd = true;
 	expect(NAME("bit 8 in top level reserved on AMD"), &e, la, U,
-	       X86_PF_P | X86_PF_U | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD, 0);
 	e.w.amd = false;
 	wr(e.ent[top], rd(e.ent[top], 8) & ~(1ULL << 8), 8);
 	wr(e.ent[2], rd(e.ent[2], 8) | (1ULL << 51), 8);
 	expect(NAME("PDE bit 51 above MAXPHYADDR"), &e, la, W,
-	       X86_PF_P | X86_PF_W | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_RSVD, 0);
 	wr(e.ent[2], rd(e.ent[2], 8) & ~(1ULL << 51), 8);
 
 	/* XD anywhere on the path. */
 	wr(e.ent[3], rd(e.ent[3], 8) | XD, 8);
 	expect(NAME("XD on PDPTE: user fetch"), &e, la, U | F,
-	       X86_PF_P | X86_PF_U | X86_PF_I, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_I, 0);
 	expect(NAME("XD on PDPTE: read ok"), &e, la, U, NOFAULT, 0x8abc);
 	wr(e.ent[3], rd(e.ent[3], 8) & ~XD, 8);
 
 	/* SMAP: supervisor data access to a user page. */
 	e.w.cr4 |= X86_CR4_SMAP;
-	expect(NAME("SMAP, AC=0"), &e, la, 0, X86_PF_P, 0);
+	expect(NAME("SMAP, AC=0"), &e, la, 0, X86_PFEC_P, 0);
 	expect(NAME("SMAP, AC=1"), &e, la, AC | W, NOFAULT, 0x8abc);
 	expect(NAME("SMAP, implicit ignores AC"), &e, la, IMPL | AC,
-	       X86_PF_P, 0);
+	       X86_PFEC_P, 0);
 	expect(NAME("SMAP does not cover fetches"), &e, la, F, NOFAULT,
 	       0x8abc);
 	expect(NAME("SMAP, user access unaffected"), &e, la, U, NOFAULT,
@@ -375,7 +375,7 @@ static void test_long(int mode)
 
 	/* SMEP. */
 	e.w.cr4 |= X86_CR4_SMEP;
-	expect(NAME("SMEP"), &e, la, F, X86_PF_P | X86_PF_I, 0);
+	expect(NAME("SMEP"), &e, la, F, X86_PFEC_P | X86_PFEC_I, 0);
 	e.w.cr4 &= ~X86_CR4_SMEP;
 
 	/* PKU: key 5 in the leaf. */
@@ -383,23 +383,23 @@ static void test_long(int mode)
 	wr(e.ent[1], rd(e.ent[1], 8) | (5ULL << 59), 8);
 	e.w.pkru = 1u << 10;	/* AD for key 5 */
 	expect(NAME("PKU AD: user read"), &e, la, U,
-	       X86_PF_P | X86_PF_U | X86_PF_PK, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_PK, 0);
 	expect(NAME("PKU AD: supervisor read"), &e, la, 0,
-	       X86_PF_P | X86_PF_PK, 0);
+	       X86_PFEC_P | X86_PFEC_PK, 0);
 	expect(NAME("PKU: fetch unaffected"), &e, la, U | F, NOFAULT, 0x8abc);
 	e.w.pkru = 1u << 11;	/* WD for key 5 */
 	expect(NAME("PKU WD: read ok"), &e, la, U, NOFAULT, 0x8abc);
 	expect(NAME("PKU WD: user write"), &e, la, U | W,
-	       X86_PF_P | X86_PF_W | X86_PF_U | X86_PF_PK, 0);
+	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_U | X86_PFEC_PK, 0);
 	expect(NAME("PKU WD: sup write, WP=1"), &e, la, W,
-	       X86_PF_P | X86_PF_W | X86_PF_PK, 0);
+	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_PK, 0);
 	e.w.cr0 &= ~X86_CR0_WP;
 	expect(NAME("PKU WD: sup write, WP=0"), &e, la, W, NOFAULT, 0x8abc);
 	e.w.cr0 |= X86_CR0_WP;
 	e.w.pkru = 3u << 10;
 	wr(e.ent[1], 0x8000 | P | US | (5ULL << 59), 8);
 	expect(NAME("PKU plus RO: both bits"), &e, la, U | W,
-	       X86_PF_P | X86_PF_W | X86_PF_U | X86_PF_PK, 0);
+	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_U | X86_PFEC_PK, 0);
 	wr(e.ent[1], 0x8000 | P | RW | US | (5ULL << 59), 8);
 	wr(e.ent[2], rd(e.ent[2], 8) & ~US, 8);
 	expect(NAME("PKU ignores supervisor pages"), &e, la, W, NOFAULT,
@@ -413,11 +413,11 @@ static void test_long(int mode)
 	       0x40000000 | (la & 0x3fffffff));
 	wr(e.ent[3], rd(e.ent[3], 8) | (1 << 13), 8);
 	expect(NAME("1G page bit 13 reserved"), &e, la, U,
-	       X86_PF_P | X86_PF_U | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD, 0);
 	wr(e.ent[3], rd(e.ent[3], 8) & ~(1ULL << 13), 8);
 	e.w.gbpages = false;
 	expect(NAME("1G page without gbpages"), &e, la, U,
-	       X86_PF_P | X86_PF_U | X86_PF_RSVD, 0);
+	       X86_PFEC_P | X86_PFEC_U | X86_PFEC_RSVD, 0);
 
 	env_init(&e, mode);
 	map(&e, la, 0x200000 | (1 << 12), 2, P | RW | US, P | RW | US);

@@ -172,7 +172,7 @@ static u32 check_rights(const struct walk *w, u32 access, bool uw, bool us,
 
 	if (!fault && !pk)
 		return 0;
-	return X86_PF_P | (pk ? X86_PF_PK : 0);
+	return X86_PFEC_P | (pk ? X86_PFEC_PK : 0);
 }
 
 static void fault(const struct walk *w, struct x86_walk_result *res,
@@ -184,7 +184,7 @@ static void fault(const struct walk *w, struct x86_walk_result *res,
 	/* I/D is only reported where execute rights exist. */
 	if ((access & X86_ACC_FETCH) &&
 	    (w->nx || (env->cr4 & X86_CR4_SMEP)))
-		code |= X86_PF_I;
+		code |= X86_PFEC_I;
 	res->error_code = code;
 	res->fault_addr = la;
 }
@@ -219,7 +219,7 @@ static int walk_once(struct walk *w, u64 la, u32 access,
 			return X86_WALK_FAULT;
 		}
 		if (pte & reserved_bits(w, lvl, pte)) {
-			fault(w, res, la, access, X86_PF_P | X86_PF_RSVD);
+			fault(w, res, la, access, X86_PFEC_P | X86_PFEC_RSVD);
 			return X86_WALK_FAULT;
 		}
 		/* A PAE PDPTE carries no rights. */

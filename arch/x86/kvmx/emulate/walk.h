@@ -23,22 +23,26 @@ typedef int (*x86_phys_rw_fn)(void *opaque, u64 gpa, void *buf,
 typedef int (*x86_phys_cmpxchg_fn)(void *opaque, u64 gpa, const void *old,
 				   const void *new, unsigned int len);
 
-/* #PF error code bits. */
-#define X86_PF_P	0x01
-#define X86_PF_W	0x02
-#define X86_PF_U	0x04
-#define X86_PF_RSVD	0x08
-#define X86_PF_I	0x10
-#define X86_PF_PK	0x20
+/* #PF error code bits (the kernel's enum x86_pf_error_code has X86_PF_*). */
+#define X86_PFEC_P	0x01
+#define X86_PFEC_W	0x02
+#define X86_PFEC_U	0x04
+#define X86_PFEC_RSVD	0x08
+#define X86_PFEC_I	0x10
+#define X86_PFEC_PK	0x20
 
 /* Access kinds; the first three have the error code's bit positions. */
-#define X86_ACC_WRITE		X86_PF_W
-#define X86_ACC_USER		X86_PF_U	/* CPL 3 and not implicit */
-#define X86_ACC_FETCH		X86_PF_I
+#define X86_ACC_WRITE		X86_PFEC_W
+#define X86_ACC_USER		X86_PFEC_U	/* CPL 3 and not implicit */
+#define X86_ACC_FETCH		X86_PFEC_I
 #define X86_ACC_IMPLICIT	0x100	/* supervisor implicit (GDT, TSS..) */
 #define X86_ACC_AC		0x200	/* RFLAGS.AC: SMAP override */
 
-/* Control bits the walker looks at. */
+/*
+ * Control register bits, named and valued as in the kernel's
+ * <asm/processor-flags.h>, which wins if it came first.
+ */
+#ifndef X86_CR0_PE
 #define X86_CR0_PE	EMUL_BIT(0)
 #define X86_CR0_MP	EMUL_BIT(1)
 #define X86_CR0_EM	EMUL_BIT(2)
@@ -54,6 +58,7 @@ typedef int (*x86_phys_cmpxchg_fn)(void *opaque, u64 gpa, const void *old,
 #define X86_CR4_SMEP	EMUL_BIT(20)
 #define X86_CR4_SMAP	EMUL_BIT(21)
 #define X86_CR4_PKE	EMUL_BIT(22)
+#endif
 #define X86_EFER_LME	EMUL_BIT(8)
 #define X86_EFER_LMA	EMUL_BIT(10)
 #define X86_EFER_NXE	EMUL_BIT(11)
