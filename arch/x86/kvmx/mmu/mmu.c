@@ -35,7 +35,11 @@
 #define EPT_WB		(6ULL << 3)
 #define EPT_IPAT	BIT_ULL(6)
 
+/* Both formats mark a large leaf with bit 7. */
+#define TDP_LARGE	BIT_ULL(7)
+
 #define PTE_ADDR_MASK	GENMASK_ULL(51, 12)
+#define GFNS_PER_2M	512
 
 struct kvmx_mmu {
 	struct kvmx_vm *vm;
@@ -61,12 +65,20 @@ static u64 make_table(struct kvmx_mmu *mmu, u64 *table)
 				NPT_P | NPT_RW | NPT_US | NPT_A);
 }
 
-static u64 make_leaf(struct kvmx_mmu *mmu, u64 pa, bool writable)
+static u64 make_leaf(struct kvmx_mmu *mmu, u64 pa, bool writable, int level)
 {
+	u64 large = level > 1 ? TDP_LARGE : 0;
+
 	if (mmu->ept)
-		return pa | EPT_R | EPT_X | EPT_WB | EPT_IPAT |
+		return pa | EPT_R | EPT_X | EPT_WB | EPT_IPAT | large |
 		       (writable ? EPT_W : 0);
-	return pa | NPT_P | NPT_US | NPT_A | NPT_D | (writable ? NPT_RW : 0);
+	return pa | NPT_P | NPT_US | NPT_A | NPT_D | large |
+	       (writable ? NPT_RW : 0);
+}
+
+static bool tdp_is_leaf(u64 pte, int level)
+{
+	return level == 1 || (pte & TDP_LARGE);
 }
 
 static u64 *tdp_table(u64 pte)
@@ -98,7 +110,7 @@ static bool zap_range(struct kvmx_mmu *mmu, u64 *table, int level,
 
 		if (hi <= start || lo >= end || !tdp_present(mmu, pte))
 			continue;
-		if (level == 1) {
+		if (tdp_is_leaf(pte, level)) {
 			WRITE_ONCE(table[i], 0);
 			zapped = true;
 		} else {
@@ -138,7 +150,8 @@ static void free_tables(u64 *table, int level, struct kvmx_mmu *mmu)
 
 	if (level > 1)
 		for (i = 0; i < PTES_PER_TABLE; i++)
-			if (tdp_present(mmu, table[i]))
+			if (tdp_present(mmu, table[i]) &&
+			    !tdp_is_leaf(table[i], level))
 				free_tables(tdp_table(table[i]), level - 1, mmu);
 	free_page((unsigned long)table);
 }
@@ -147,7 +160,7 @@ static void free_tables(u64 *table, int level, struct kvmx_mmu *mmu)
 
 /* Up to one new table per level, allocated before taking the lock. */
 struct table_cache {
-	u64 *pages[5];
+	u64 *pages[6];
 	int nr;
 };
 
@@ -169,20 +182,96 @@ static void cache_free(struct table_cache *c)
 		free_page((unsigned long)c->pages[--c->nr]);
 }
 
-static void mmu_map(struct kvmx_mmu *mmu, struct table_cache *c, u64 gpa,
-		    u64 pa, bool writable)
+/*
+ * Install a leaf for @gpa at @level (1: 4 KiB, 2: 2 MiB).  Returns whether
+ * a large leaf had to be split, which the caller must flush.  A 2 MiB
+ * leaf is not put where a 4 KiB table already is: tables are only freed
+ * with the VM, so the caller maps 4 KiB there instead (see below).
+ */
+static bool mmu_map(struct kvmx_mmu *mmu, struct table_cache *c, u64 gpa,
+		    u64 pa, bool writable, int level)
 {
 	u64 *table = mmu->root;
-	int level;
+	bool split = false;
+	int l;
 
-	for (level = mmu->levels; level > 1; level--) {
-		u64 *pte = &table[tdp_index(gpa, level)];
+	for (l = mmu->levels; l > level; l--) {
+		u64 *pte = &table[tdp_index(gpa, l)];
 
-		if (!tdp_present(mmu, *pte))
+		if (!tdp_present(mmu, *pte) || tdp_is_leaf(*pte, l)) {
+			split |= tdp_present(mmu, *pte);
 			WRITE_ONCE(*pte, make_table(mmu, c->pages[--c->nr]));
+		}
 		table = tdp_table(*pte);
 	}
-	WRITE_ONCE(table[tdp_index(gpa, 1)], make_leaf(mmu, pa, writable));
+	WRITE_ONCE(table[tdp_index(gpa, level)],
+		   make_leaf(mmu, pa, writable, level));
+	return split;
+}
+
+/* Does a 4 KiB table already sit where a 2 MiB leaf for @gpa would go? */
+static bool mmu_has_table_at_2m(struct kvmx_mmu *mmu, u64 gpa)
+{
+	u64 *table = mmu->root;
+	int l;
+
+	for (l = mmu->levels; l > 2; l--) {
+		u64 pte = table[tdp_index(gpa, l)];
+
+		if (!tdp_present(mmu, pte) || tdp_is_leaf(pte, l))
+			return false;
+		table = tdp_table(pte);
+	}
+	return tdp_present(mmu, table[tdp_index(gpa, 2)]) &&
+	       !tdp_is_leaf(table[tdp_index(gpa, 2)], 2);
+}
+
+/*
+ * Does the host map @hva with a huge page (THP or hugetlbfs)?  A lockless
+ * walk, as GUP-fast does it: interrupts off keep the tables from being
+ * freed under us, and a racing split is caught by the notifier sequence.
+ */
+static bool host_maps_huge(struct mm_struct *mm, unsigned long hva)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (!pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (!p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		huge = true;
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	huge = pmd_present(pmd) && pmd_leaf(pmd);
+out:
+	local_irq_restore(flags);
+	return huge;
+}
+
+/* A 2 MiB leaf needs the whole aligned range inside the slot, in step. */
+static bool slot_allows_2m(struct kvmx_memslot *slot, u64 gfn,
+			   unsigned long hva)
+{
+	u64 base = gfn & ~(u64)(GFNS_PER_2M - 1);
+
+	return !slot->dirty_bitmap &&
+	       ((hva >> PAGE_SHIFT) & (GFNS_PER_2M - 1)) ==
+	       (gfn & (GFNS_PER_2M - 1)) &&
+	       base >= slot->base_gfn &&
+	       base + GFNS_PER_2M <= slot->base_gfn + slot->npages;
 }
 
 /*
@@ -198,8 +287,9 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 	struct kvmx_memslot *slot;
 	unsigned long hva, seq;
 	struct page *page;
-	bool writable;
-	int idx, r;
+	bool writable, split;
+	int idx, r, level = 1;
+	u64 pa;
 
 	idx = srcu_read_lock(&vm->srcu);
 	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
@@ -221,9 +311,14 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 		goto out;
 	}
 
-	r = cache_fill(&cache, mmu->levels - 1);
+	/* Splitting a large leaf may take one more table than the walk. */
+	r = cache_fill(&cache, mmu->levels);
 	if (r)
 		goto out_put;
+
+	pa = page_to_phys(page);
+	if (slot_allows_2m(slot, gfn, hva) && host_maps_huge(vm->mm, hva))
+		level = 2;
 
 	spin_lock(&mmu->lock);
 	if (mmu->invalidate_in_progress || seq != mmu->notifier_seq) {
@@ -232,8 +327,17 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 		r = KVMX_PF_MAPPED;
 		goto out_put;
 	}
-	mmu_map(mmu, &cache, gpa & PAGE_MASK, page_to_phys(page), writable);
+	if (level == 2 && mmu_has_table_at_2m(mmu, gpa))
+		level = 1;
+	if (level == 2) {
+		/* Huge pages are naturally aligned in host memory too. */
+		gpa &= ~(u64)(SZ_2M - 1);
+		pa &= ~(u64)(SZ_2M - 1);
+	}
+	split = mmu_map(mmu, &cache, gpa & PAGE_MASK, pa, writable, level);
 	spin_unlock(&mmu->lock);
+	if (split)
+		kvmx_vm_request_all(vm, KVMX_REQ_TLB_FLUSH);
 
 	if (writable) {
 		if (slot->dirty_bitmap)
