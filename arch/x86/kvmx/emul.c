@@ -198,17 +198,47 @@ static u64 emul_get_ctl(void *opaque, enum x86_ctl which)
 
 /*
  * Vector registers: during KVM_RUN the guest's FPU state is the current
- * one, live in the registers unless the thread was preempted since.
+ * one, live in the registers unless the thread was preempted since.  One
+ * accessor pair per register, since the register is part of the opcode.
  */
-#define VEC_CASE(n, insn, reg)	VEC_##reg(n, insn)
-#define VEC_STORE(n, insn)						\
-	case n:								\
-		asm volatile(insn : "=m"(*(u8 (*)[32])buf));		\
-		break
-#define VEC_LOAD(n, insn)						\
-	case n:								\
-		asm volatile(insn : : "m"(*(const u8 (*)[32])buf));	\
-		break
+#define DEFINE_VEC_ACCESS(n)						\
+static void vec_get_##n(void *buf, bool ymm)				\
+{									\
+	if (ymm)							\
+		asm volatile("vmovdqu %%ymm" #n ", %0"			\
+			     : "=m"(*(u8 (*)[32])buf));			\
+	else								\
+		asm volatile("movdqu %%xmm" #n ", %0"			\
+			     : "=m"(*(u8 (*)[16])buf));			\
+}									\
+static void vec_set_##n(const void *buf, bool ymm)			\
+{									\
+	if (ymm)							\
+		asm volatile("vmovdqu %0, %%ymm" #n			\
+			     : : "m"(*(const u8 (*)[32])buf));		\
+	else								\
+		asm volatile("movdqu %0, %%xmm" #n			\
+			     : : "m"(*(const u8 (*)[16])buf));		\
+}
+
+DEFINE_VEC_ACCESS(0) DEFINE_VEC_ACCESS(1) DEFINE_VEC_ACCESS(2)
+DEFINE_VEC_ACCESS(3) DEFINE_VEC_ACCESS(4) DEFINE_VEC_ACCESS(5)
+DEFINE_VEC_ACCESS(6) DEFINE_VEC_ACCESS(7) DEFINE_VEC_ACCESS(8)
+DEFINE_VEC_ACCESS(9) DEFINE_VEC_ACCESS(10) DEFINE_VEC_ACCESS(11)
+DEFINE_VEC_ACCESS(12) DEFINE_VEC_ACCESS(13) DEFINE_VEC_ACCESS(14)
+DEFINE_VEC_ACCESS(15)
+
+static void (*const vec_get[16])(void *buf, bool ymm) = {
+	vec_get_0, vec_get_1, vec_get_2, vec_get_3, vec_get_4, vec_get_5,
+	vec_get_6, vec_get_7, vec_get_8, vec_get_9, vec_get_10, vec_get_11,
+	vec_get_12, vec_get_13, vec_get_14, vec_get_15,
+};
+
+static void (*const vec_set[16])(const void *buf, bool ymm) = {
+	vec_set_0, vec_set_1, vec_set_2, vec_set_3, vec_set_4, vec_set_5,
+	vec_set_6, vec_set_7, vec_set_8, vec_set_9, vec_set_10, vec_set_11,
+	vec_set_12, vec_set_13, vec_set_14, vec_set_15,
+};
 
 static void emul_get_vec(void *opaque, unsigned int reg, void *buf,
 			 unsigned int len)
@@ -216,101 +246,25 @@ static void emul_get_vec(void *opaque, unsigned int reg, void *buf,
 	fpregs_lock();
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
-	if (len == 32) {
-		switch (reg) {
-		VEC_CASE(0, "vmovdqu %%ymm0, %0", STORE);
-		VEC_CASE(1, "vmovdqu %%ymm1, %0", STORE);
-		VEC_CASE(2, "vmovdqu %%ymm2, %0", STORE);
-		VEC_CASE(3, "vmovdqu %%ymm3, %0", STORE);
-		VEC_CASE(4, "vmovdqu %%ymm4, %0", STORE);
-		VEC_CASE(5, "vmovdqu %%ymm5, %0", STORE);
-		VEC_CASE(6, "vmovdqu %%ymm6, %0", STORE);
-		VEC_CASE(7, "vmovdqu %%ymm7, %0", STORE);
-		VEC_CASE(8, "vmovdqu %%ymm8, %0", STORE);
-		VEC_CASE(9, "vmovdqu %%ymm9, %0", STORE);
-		VEC_CASE(10, "vmovdqu %%ymm10, %0", STORE);
-		VEC_CASE(11, "vmovdqu %%ymm11, %0", STORE);
-		VEC_CASE(12, "vmovdqu %%ymm12, %0", STORE);
-		VEC_CASE(13, "vmovdqu %%ymm13, %0", STORE);
-		VEC_CASE(14, "vmovdqu %%ymm14, %0", STORE);
-		VEC_CASE(15, "vmovdqu %%ymm15, %0", STORE);
-		}
-	} else {
-		switch (reg) {
-		VEC_CASE(0, "movdqu %%xmm0, %0", STORE);
-		VEC_CASE(1, "movdqu %%xmm1, %0", STORE);
-		VEC_CASE(2, "movdqu %%xmm2, %0", STORE);
-		VEC_CASE(3, "movdqu %%xmm3, %0", STORE);
-		VEC_CASE(4, "movdqu %%xmm4, %0", STORE);
-		VEC_CASE(5, "movdqu %%xmm5, %0", STORE);
-		VEC_CASE(6, "movdqu %%xmm6, %0", STORE);
-		VEC_CASE(7, "movdqu %%xmm7, %0", STORE);
-		VEC_CASE(8, "movdqu %%xmm8, %0", STORE);
-		VEC_CASE(9, "movdqu %%xmm9, %0", STORE);
-		VEC_CASE(10, "movdqu %%xmm10, %0", STORE);
-		VEC_CASE(11, "movdqu %%xmm11, %0", STORE);
-		VEC_CASE(12, "movdqu %%xmm12, %0", STORE);
-		VEC_CASE(13, "movdqu %%xmm13, %0", STORE);
-		VEC_CASE(14, "movdqu %%xmm14, %0", STORE);
-		VEC_CASE(15, "movdqu %%xmm15, %0", STORE);
-		}
-	}
+	vec_get[reg & 15](buf, len == 32);
 	fpregs_unlock();
 }
 
 static void emul_set_vec(void *opaque, unsigned int reg, const void *src,
 			 unsigned int len, bool zero_upper)
 {
-	u8 tmp[32] = {};
-	const u8 *buf = tmp;
+	bool avx = boot_cpu_has(X86_FEATURE_AVX);
+	u8 buf[32] = {};
 
 	/* A legacy-SSE write keeps the upper half; VEX zeroes it. */
 	if (len == 16 && !zero_upper)
-		emul_get_vec(opaque, reg, tmp, boot_cpu_has(X86_FEATURE_AVX) ? 32 : 16);
-	memcpy(tmp, src, len);
+		emul_get_vec(opaque, reg, buf, avx ? 32 : 16);
+	memcpy(buf, src, len);
 
 	fpregs_lock();
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
-	if (boot_cpu_has(X86_FEATURE_AVX)) {
-		switch (reg) {
-		VEC_CASE(0, "vmovdqu %0, %%ymm0", LOAD);
-		VEC_CASE(1, "vmovdqu %0, %%ymm1", LOAD);
-		VEC_CASE(2, "vmovdqu %0, %%ymm2", LOAD);
-		VEC_CASE(3, "vmovdqu %0, %%ymm3", LOAD);
-		VEC_CASE(4, "vmovdqu %0, %%ymm4", LOAD);
-		VEC_CASE(5, "vmovdqu %0, %%ymm5", LOAD);
-		VEC_CASE(6, "vmovdqu %0, %%ymm6", LOAD);
-		VEC_CASE(7, "vmovdqu %0, %%ymm7", LOAD);
-		VEC_CASE(8, "vmovdqu %0, %%ymm8", LOAD);
-		VEC_CASE(9, "vmovdqu %0, %%ymm9", LOAD);
-		VEC_CASE(10, "vmovdqu %0, %%ymm10", LOAD);
-		VEC_CASE(11, "vmovdqu %0, %%ymm11", LOAD);
-		VEC_CASE(12, "vmovdqu %0, %%ymm12", LOAD);
-		VEC_CASE(13, "vmovdqu %0, %%ymm13", LOAD);
-		VEC_CASE(14, "vmovdqu %0, %%ymm14", LOAD);
-		VEC_CASE(15, "vmovdqu %0, %%ymm15", LOAD);
-		}
-	} else {
-		switch (reg) {
-		VEC_CASE(0, "movdqu %0, %%xmm0", LOAD);
-		VEC_CASE(1, "movdqu %0, %%xmm1", LOAD);
-		VEC_CASE(2, "movdqu %0, %%xmm2", LOAD);
-		VEC_CASE(3, "movdqu %0, %%xmm3", LOAD);
-		VEC_CASE(4, "movdqu %0, %%xmm4", LOAD);
-		VEC_CASE(5, "movdqu %0, %%xmm5", LOAD);
-		VEC_CASE(6, "movdqu %0, %%xmm6", LOAD);
-		VEC_CASE(7, "movdqu %0, %%xmm7", LOAD);
-		VEC_CASE(8, "movdqu %0, %%xmm8", LOAD);
-		VEC_CASE(9, "movdqu %0, %%xmm9", LOAD);
-		VEC_CASE(10, "movdqu %0, %%xmm10", LOAD);
-		VEC_CASE(11, "movdqu %0, %%xmm11", LOAD);
-		VEC_CASE(12, "movdqu %0, %%xmm12", LOAD);
-		VEC_CASE(13, "movdqu %0, %%xmm13", LOAD);
-		VEC_CASE(14, "movdqu %0, %%xmm14", LOAD);
-		VEC_CASE(15, "movdqu %0, %%xmm15", LOAD);
-		}
-	}
+	vec_set[reg & 15](buf, avx);
 	fpregs_unlock();
 }
 

@@ -305,6 +305,7 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 		   (write || !slot->dirty_bitmap);
 
 	seq = READ_ONCE(mmu->notifier_seq);
+	/* Read the count before looking at the page; pairs with the lock. */
 	smp_rmb();
 	if (get_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0) != 1) {
 		r = -EFAULT;
@@ -375,7 +376,7 @@ static bool mmu_zap_hva(struct kvmx_mmu *mmu, unsigned long start,
 		struct kvmx_memslot *s = slots->slots[i];
 		unsigned long s_end = s->userspace_addr +
 				      (s->npages << PAGE_SHIFT);
-		unsigned long lo = max(start, (unsigned long)s->userspace_addr);
+		unsigned long lo = max_t(unsigned long, start, s->userspace_addr);
 		unsigned long hi = min(end, s_end);
 
 		if (lo >= hi)

@@ -19,6 +19,7 @@
 #include "kvmx.h"
 #include "../vendor.h"
 #include "../x86.h"
+#include "svm.h"
 
 #define MSR_VM_CR_SVMDIS	BIT(4)
 
@@ -57,7 +58,6 @@ static bool svm_has_flush_by_asid;
 static void *svm_iopm;		/* shared by all vCPUs: intercept every port */
 static void *svm_msrpm;		/* shared: intercept all but a few MSRs */
 
-extern void kvmx_svm_vmrun(u64 vmcb_pa, unsigned long *regs, u64 host_pa);
 
 static struct svm_vcpu *to_svm(struct kvmx_vcpu *vcpu)
 {
@@ -277,78 +277,86 @@ static void svm_set_seg(struct kvmx_vcpu *vcpu, enum kvmx_seg seg,
 
 /* ---- Registers ------------------------------------------------------- */
 
+/* The VMCB field behind a register that is stored as it is. */
+static u64 *svm_reg_field(struct vmcb *vmcb, enum kvmx_vreg reg)
+{
+	switch (reg) {
+	case KVMX_CR0: return &vmcb->save.cr0;
+	case KVMX_CR2: return &vmcb->save.cr2;
+	case KVMX_CR3: return &vmcb->save.cr3;
+	case KVMX_CR4: return &vmcb->save.cr4;
+	case KVMX_DR6: return &vmcb->save.dr6;
+	case KVMX_DR7: return &vmcb->save.dr7;
+	case KVMX_PAT: return &vmcb->save.g_pat;
+	case KVMX_TSC_OFFSET: return &vmcb->control.tsc_offset;
+	case KVMX_STAR: return &vmcb->save.star;
+	case KVMX_LSTAR: return &vmcb->save.lstar;
+	case KVMX_CSTAR: return &vmcb->save.cstar;
+	case KVMX_SFMASK: return &vmcb->save.sfmask;
+	case KVMX_KERNEL_GS_BASE: return &vmcb->save.kernel_gs_base;
+	case KVMX_SYSENTER_CS: return &vmcb->save.sysenter_cs;
+	case KVMX_SYSENTER_ESP: return &vmcb->save.sysenter_esp;
+	case KVMX_SYSENTER_EIP: return &vmcb->save.sysenter_eip;
+	default: return NULL;
+	}
+}
+
 static u64 svm_get_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
+	u64 *field = svm_reg_field(vmcb, reg);
 
+	if (field)
+		return *field;
 	switch (reg) {
-	case KVMX_CR0: return vmcb->save.cr0;
-	case KVMX_CR2: return vmcb->save.cr2;
-	case KVMX_CR3: return vmcb->save.cr3;
-	case KVMX_CR4: return vmcb->save.cr4;
-	/* LMA is the hardware's to set; the rest is the guest's view. */
-	case KVMX_EFER: return (svm->guest_efer & ~EFER_LMA) |
-			       (vmcb->save.efer & EFER_LMA);
-	case KVMX_DR6: return vmcb->save.dr6;
-	case KVMX_DR7: return vmcb->save.dr7;
-	case KVMX_PAT: return vmcb->save.g_pat;
-	case KVMX_CPL: return vmcb->save.cpl;
+	case KVMX_EFER:
+		/* LMA is the hardware's to set; the rest is the guest's view. */
+		return (svm->guest_efer & ~EFER_LMA) |
+		       (vmcb->save.efer & EFER_LMA);
+	case KVMX_CPL:
+		return vmcb->save.cpl;
 	case KVMX_INT_SHADOW:
 		return vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK ?
 		       KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI : 0;
-	case KVMX_TSC_OFFSET: return vmcb->control.tsc_offset;
-	case KVMX_TDP_ROOT: return vmcb->control.nested_cr3;
-	case KVMX_STAR: return vmcb->save.star;
-	case KVMX_LSTAR: return vmcb->save.lstar;
-	case KVMX_CSTAR: return vmcb->save.cstar;
-	case KVMX_SFMASK: return vmcb->save.sfmask;
-	case KVMX_KERNEL_GS_BASE: return vmcb->save.kernel_gs_base;
-	case KVMX_SYSENTER_CS: return vmcb->save.sysenter_cs;
-	case KVMX_SYSENTER_ESP: return vmcb->save.sysenter_esp;
-	case KVMX_SYSENTER_EIP: return vmcb->save.sysenter_eip;
+	case KVMX_TDP_ROOT:
+		return vmcb->control.nested_cr3;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 static int svm_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
+	u64 *field = svm_reg_field(vmcb, reg);
 
+	if (field) {
+		*field = val;
+		return 0;
+	}
 	switch (reg) {
-	case KVMX_CR0: vmcb->save.cr0 = val; break;
-	case KVMX_CR2: vmcb->save.cr2 = val; break;
-	case KVMX_CR3: vmcb->save.cr3 = val; break;
-	case KVMX_CR4: vmcb->save.cr4 = val; break;
 	case KVMX_EFER:
 		svm->guest_efer = val;
 		/* VMRUN refuses a guest without SVME; the guest never sees it. */
 		vmcb->save.efer = val | EFER_SVME;
 		break;
-	case KVMX_DR6: vmcb->save.dr6 = val; break;
-	case KVMX_DR7: vmcb->save.dr7 = val; break;
-	case KVMX_PAT: vmcb->save.g_pat = val; break;
-	case KVMX_CPL: vmcb->save.cpl = val; break;
+	case KVMX_CPL:
+		vmcb->save.cpl = val;
+		break;
 	case KVMX_INT_SHADOW:
 		if (val)
 			vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
 		else
 			vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 		break;
-	case KVMX_TSC_OFFSET: vmcb->control.tsc_offset = val; break;
 	case KVMX_TDP_ROOT:
 		vmcb->control.nested_cr3 = val;
 		svm->flush_asid = true;
 		break;
-	case KVMX_STAR: vmcb->save.star = val; break;
-	case KVMX_LSTAR: vmcb->save.lstar = val; break;
-	case KVMX_CSTAR: vmcb->save.cstar = val; break;
-	case KVMX_SFMASK: vmcb->save.sfmask = val; break;
-	case KVMX_KERNEL_GS_BASE: vmcb->save.kernel_gs_base = val; break;
-	case KVMX_SYSENTER_CS: vmcb->save.sysenter_cs = val; break;
-	case KVMX_SYSENTER_ESP: vmcb->save.sysenter_esp = val; break;
-	case KVMX_SYSENTER_EIP: vmcb->save.sysenter_eip = val; break;
+	default:
+		break;
 	}
 	return 0;
 }
