@@ -10,6 +10,7 @@
  * kvm_arch_prepare_memory_region() in arch/x86/kvm/x86.c.  6.12 has the
  * same checks in the same order.
  */
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -533,6 +534,65 @@ TEST_F(slots, bad_pointer)
 	EXPECT_EQ(-EFAULT, KVM_IOCTL(self->vm, KVM_SET_USER_MEMORY_REGION,
 				     unmapped));
 	munmap(unmapped, self->page);
+}
+
+/* Threads racing for overlapping ranges with different slot ids. */
+#define RACERS 8
+
+struct slot_racer {
+	pthread_barrier_t *start;
+	int vm;
+	uint32_t slot;
+	uint64_t gpa, size, hva;
+	int r;
+};
+
+static void *race_set_mem(void *p)
+{
+	struct slot_racer *s = p;
+
+	pthread_barrier_wait(s->start);
+	s->r = vm_set_mem(s->vm, s->slot, 0, s->gpa, s->size, s->hva);
+	return NULL;
+}
+
+TEST_F(slots, race_overlap)
+{
+	struct slot_racer r[RACERS];
+	pthread_barrier_t start;
+	pthread_t t[RACERS];
+	int round, i, won;
+
+	for (round = 0; round < 4; round++) {
+		pthread_barrier_init(&start, NULL, RACERS);
+		for (i = 0; i < RACERS; i++) {
+			/* All overlap the page at BASE_GPA + size - page. */
+			r[i] = (struct slot_racer){
+				.start = &start, .vm = self->vm, .slot = i,
+				.gpa = BASE_GPA + (i % 2) * (self->size - self->page),
+				.size = self->size, .hva = self->hva,
+			};
+			pthread_create(&t[i], NULL, race_set_mem, &r[i]);
+		}
+		won = -1;
+		for (i = 0; i < RACERS; i++) {
+			pthread_join(t[i], NULL);
+		}
+		pthread_barrier_destroy(&start);
+		for (i = 0; i < RACERS; i++) {
+			if (r[i].r == 0) {
+				EXPECT_EQ(-1, won) TH_LOG("round %d: slots %d and %d",
+							  round, won, i);
+				won = i;
+			} else {
+				EXPECT_EQ(-EEXIST, r[i].r) TH_LOG("round %d", round);
+			}
+		}
+		ASSERT_NE(-1, won);
+		for (i = 0; i < RACERS; i++) {
+			EXPECT_EQ(i == won ? 0 : -EINVAL, del(self, i));
+		}
+	}
 }
 
 /* ---- KVM_GET_DIRTY_LOG ---------------------------------------------- */

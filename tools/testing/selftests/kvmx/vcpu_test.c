@@ -12,6 +12,7 @@
  * virt/kvm/kvm_main.c, kvm_arch_vcpu_precreate() and
  * kvm_arch_vcpu_fault() in arch/x86/kvm/x86.c.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -193,6 +194,85 @@ TEST_F_TIMEOUT(vcpu, max_vcpus, 300)
 	if (i >= 0)
 		close(i);
 	close(fd);
+}
+
+/* ---- concurrent creation --------------------------------------------- */
+
+#define RACERS 8
+
+struct racer {
+	pthread_barrier_t *start;
+	int vm;
+	unsigned long id;
+	int fd;			/* result: fd or -errno */
+};
+
+static void *race_create(void *p)
+{
+	struct racer *r = p;
+
+	pthread_barrier_wait(r->start);
+	r->fd = vcpu_create(r->vm, r->id);
+	return NULL;
+}
+
+static void run_racers(struct racer *r, int n)
+{
+	pthread_barrier_t start;
+	pthread_t t[RACERS];
+	int i;
+
+	pthread_barrier_init(&start, NULL, n);
+	for (i = 0; i < n; i++) {
+		r[i].start = &start;
+		pthread_create(&t[i], NULL, race_create, &r[i]);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+}
+
+/* Threads racing to create the same id: exactly one wins, the rest EEXIST. */
+TEST_F(vcpu, race_same_id)
+{
+	struct racer r[RACERS];
+	int round, i, won;
+
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < RACERS; i++)
+			r[i] = (struct racer){ .vm = self->vm, .id = round };
+		run_racers(r, RACERS);
+		won = 0;
+		for (i = 0; i < RACERS; i++) {
+			if (r[i].fd >= 0) {
+				won++;
+				close(r[i].fd);
+			} else {
+				EXPECT_EQ(-EEXIST, r[i].fd) TH_LOG("round %d", round);
+			}
+		}
+		EXPECT_EQ(1, won) TH_LOG("round %d", round);
+	}
+}
+
+/* Threads creating different ids at once: all succeed. */
+TEST_F(vcpu, race_distinct_ids)
+{
+	struct racer r[RACERS];
+	int i;
+
+	for (i = 0; i < RACERS; i++)
+		r[i] = (struct racer){ .vm = self->vm, .id = 100 + i };
+	run_racers(r, RACERS);
+	for (i = 0; i < RACERS; i++) {
+		EXPECT_GE(r[i].fd, 0) TH_LOG("id %lu: %s", r[i].id,
+					     strerror(-r[i].fd));
+		if (r[i].fd >= 0)
+			close(r[i].fd);
+	}
+	for (i = 0; i < RACERS; i++) {
+		EXPECT_EQ(-EEXIST, vcpu_create(self->vm, 100 + i));
+	}
 }
 
 /* ---- mmap of the vCPU fd -------------------------------------------- */
