@@ -62,6 +62,7 @@ struct kvmx_arch_vcpu {
 
 	/* Guest MSRs kvmx keeps itself. */
 	u64 msr_misc_enable;
+	u64 msr_ucode_rev;
 	u64 msr_tsc_aux;
 	u64 msr_mtrr_def_type;
 	u64 msr_mtrr_fixed[11];

@@ -242,6 +242,7 @@ int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu)
 	vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 	vcpu->arch.msr_misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 				     MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	vcpu->arch.msr_ucode_rev = 0x100000000ULL;
 	memset(&vcpu->arch.events, 0, sizeof(vcpu->arch.events));
 	vcpu->arch.irq_pending = false;
 	vcpu->arch.pending = KVMX_PENDING_NONE;
