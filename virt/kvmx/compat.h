@@ -16,4 +16,11 @@
 #define kvmx_immediate_exit(run)	READ_ONCE((run)->immediate_exit__unsafe)
 #endif
 
+/* 6.8 dropped the count argument: it was always 1. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define kvmx_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#else
+#define kvmx_eventfd_signal(ctx)	eventfd_signal(ctx)
+#endif
+
 #endif /* KVMX_COMPAT_H */

@@ -57,6 +57,9 @@ struct kvmx_vm {
 	atomic_t online_vcpus;
 	int created_vcpus;
 
+	struct list_head ioeventfds;	/* under slots_lock, read under srcu */
+	int nr_ioeventfds;
+
 	/* Page behind KVM_COALESCED_MMIO_PAGE_OFFSET of every vCPU mmap. */
 	struct page *coalesced_mmio_page;
 
@@ -115,6 +118,14 @@ void kvmx_vcpu_destroy(struct kvmx_vcpu *vcpu);
 void kvmx_vcpu_load(struct kvmx_vcpu *vcpu);
 void kvmx_vcpu_put(struct kvmx_vcpu *vcpu);
 void kvmx_vm_request_all(struct kvmx_vm *vm, int req);
+
+/* virt/kvmx/eventfd.c: ioeventfds and the in-kernel I/O bus */
+#define KVMX_MAX_IOEVENTFDS	1000
+enum { KVMX_MMIO_BUS, KVMX_PIO_BUS, KVMX_CCW_BUS };
+int kvmx_ioeventfd(struct kvmx_vm *vm, const struct kvm_ioeventfd *args);
+bool kvmx_io_bus_write(struct kvmx_vm *vm, int bus, u64 addr, int len,
+		       const void *val);
+void kvmx_ioeventfds_free(struct kvmx_vm *vm);
 
 /* virt/kvmx/memslot.c */
 int kvmx_memslots_init(struct kvmx_vm *vm);

@@ -19,6 +19,9 @@ long kvmx_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), KVMX_MAX_VCPUS);
@@ -42,6 +45,7 @@ static void kvmx_vm_destroy(struct kvmx_vm *vm)
 		kvmx_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
 	kvmx_arch_vm_destroy(vm);
+	kvmx_ioeventfds_free(vm);
 	kvmx_memslots_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	__free_page(vm->coalesced_mmio_page);
@@ -88,6 +92,13 @@ static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return kvmx_set_memory_region(vm, &mem);
 	}
+	case KVM_IOEVENTFD: {
+		struct kvm_ioeventfd args;
+
+		if (copy_from_user(&args, argp, sizeof(args)))
+			return -EFAULT;
+		return kvmx_ioeventfd(vm, &args);
+	}
 	case KVM_GET_DIRTY_LOG: {
 		struct kvm_dirty_log log;
 
@@ -127,6 +138,7 @@ static struct kvmx_vm *kvmx_vm_create(unsigned long type)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->slots_lock);
 	xa_init(&vm->vcpus);
+	INIT_LIST_HEAD(&vm->ioeventfds);
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)

@@ -54,8 +54,12 @@ static int emul_access_phys(void *opaque, u64 gpa, void *buf,
 	idx = srcu_read_lock(&vm->srcu);
 	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
 				   gfn);
-	if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
+		/* Not RAM: an in-kernel ioeventfd may still take a write. */
+		if (write && kvmx_io_bus_write(vm, KVMX_MMIO_BUS, gpa, len, buf))
+			r = X86_PHYS_OK;
 		goto out;
+	}
 	hva = (void __user *)(unsigned long)(slot->userspace_addr +
 		((gfn - slot->base_gfn) << PAGE_SHIFT) + offset_in_page(gpa));
 	/* As in KVM, memory that cannot be accessed is left to userspace. */
@@ -477,6 +481,10 @@ int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
 			       emul_failure(vcpu);
 	}
 	sp->count = n;
+
+	if (!sp->in && kvmx_io_bus_write(vcpu->vm, KVMX_PIO_BUS, exit->io.port,
+					 size, page_address(vcpu->pio_page)))
+		return kvmx_complete_string_pio(vcpu);
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;

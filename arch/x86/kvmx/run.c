@@ -106,6 +106,13 @@ static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 
 	if (exit->io.string)
 		return kvmx_string_pio(vcpu, exit);
+	/* An ioeventfd may take an OUT without userspace. */
+	if (!exit->io.in &&
+	    kvmx_io_bus_write(vcpu->vm, KVMX_PIO_BUS, exit->io.port,
+			      exit->io.size, &vcpu->arch.regs[KVMX_RAX])) {
+		kvmx_skip(vcpu, exit->insn_len);
+		return 1;
+	}
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;

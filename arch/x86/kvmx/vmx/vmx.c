@@ -308,11 +308,14 @@ static int vmx_setup_config(void)
 	c->vnmi = c->pin & PIN_BASED_VIRTUAL_NMIS;
 
 	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_vpid);
+	/* The shared MMU builds 4-level WB tables with 2 MiB leaves. */
 	if (!(ept_vpid & VMX_EPT_PAGE_WALK_4_BIT) ||
-	    !(ept_vpid & VMX_EPTP_WB_BIT) || !(ept_vpid & VMX_EPT_INVEPT_BIT) ||
+	    !(ept_vpid & VMX_EPTP_WB_BIT) ||
+	    !(ept_vpid & VMX_EPT_2MB_PAGE_BIT) ||
+	    !(ept_vpid & VMX_EPT_INVEPT_BIT) ||
 	    !(ept_vpid & (VMX_EPT_EXTENT_CONTEXT_BIT |
 			  VMX_EPT_EXTENT_GLOBAL_BIT))) {
-		pr_err("EPT lacks 4-level tables, WB or INVEPT (caps %#llx)\n",
+		pr_err("EPT lacks 4-level tables, WB, 2 MiB pages or INVEPT (caps %#llx)\n",
 		       ept_vpid);
 		return -EOPNOTSUPP;
 	}
