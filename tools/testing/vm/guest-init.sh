@@ -8,8 +8,13 @@
 #   @@STEP <what> <backend> ok|FAIL [why] insmod/rmmod and friends
 #   @@DMESG-BEGIN / @@DMESG-END           the whole kernel log
 #   @@DONE                                init got to the end
+#   @@VMM-BEGIN / @@VMM-END <variant> <backend> ...   a nested QEMU run
+#                                         (see /vmm/vmm.sh, qemu-guest/)
 # Kernel command line: kvmx.timeout=<s> (per test), kvmx.oracle=1 (also run
-# the tests against the stock KVM), kvmx.demo=1 (short show, no tests).
+# the tests against the stock KVM), kvmx.demo=1 (short show, no tests),
+# kvmx.vmm=0|1|<variant,...> (after the tests of each phase, boot the
+# nested guest with QEMU -accel kvm: every variant, or those named),
+# kvmx.vmm_timeout=<s> (per nested run), kvmx.vmm_strace=0|1|auto.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -22,14 +27,18 @@ mount -t debugfs debugfs /sys/kernel/debug
 # stdio: take the console now that devtmpfs has it.
 exec </dev/console >/dev/console 2>&1
 
-TIMEOUT=60 ORACLE=0 DEMO=0
+TIMEOUT=60 ORACLE=0 DEMO=0 VMM=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kvmx.timeout=*) TIMEOUT=${arg#*=} ;;
 	kvmx.oracle=*) ORACLE=${arg#*=} ;;
 	kvmx.demo=*) DEMO=${arg#*=} ;;
+	kvmx.vmm=*) VMM=${arg#*=} ;;
+	kvmx.vmm_timeout=*) export VMM_TIMEOUT=${arg#*=} ;;
+	kvmx.vmm_strace=*) export VMM_STRACE=${arg#*=} ;;
 	esac
 done
+[ "$VMM" = 1 ] && VMM=all
 
 # Test order: initramfs.sh wrote it to /tests/list.
 TESTS=$(grep -v '^#' /tests/list 2>/dev/null)
@@ -74,6 +83,16 @@ insmod_oracle() { # insmod_oracle <module name>
 	done
 }
 
+# The nested VMM: QEMU -accel kvm on this phase's /dev/kvm, per variant.
+run_vmm() { # run_vmm <backend> [variants]
+	[ "$VMM" != 0 ] || return 0
+	if [ -x /vmm/vmm.sh ]; then
+		/vmm/vmm.sh "$1" "${2:-$VMM}"
+	else
+		mark "@@STEP vmm-payload $1 FAIL no /vmm/vmm.sh in the initramfs"
+	fi
+}
+
 # Kernel messages can land in the middle of a line still in the tty buffer
 # (Bochs' UART is slow): wait until the console has sent everything, so a
 # marker is whole before the next step logs.  stty sets attributes with
@@ -110,6 +129,7 @@ elif step insmod kvmx insmod /kvmx.ko; then
 		mark "@@DEMO-END"
 	else
 		run_tests kvmx
+		run_vmm kvmx
 		step rmmod kvmx rmmod kvmx
 	fi
 fi
@@ -125,6 +145,7 @@ if [ "$ORACLE" = 1 ] && [ "$DEMO" != 1 ]; then
 			HOLD=$!
 		fi
 		run_tests kvm
+		run_vmm kvm
 		[ -n "$HOLD" ] && kill "$HOLD"
 	fi
 fi

@@ -4,6 +4,10 @@
 # (guest-init.sh), kvmx.ko, the static selftests, and the stock KVM modules
 # the oracle phase loads.  Uncompressed newc cpio: Bochs would spend minutes
 # inflating it.
+# Env VMM_PAYLOAD=1: also the nested-VMM payload (qemu-guest/payload.sh:
+# QEMU, its libraries and firmware, the nested guest's kernel and
+# initramfs; ~60 MB), and OUTFILE.vmm, the names of its variants.
+# VMM_KVER: the nested guest's kernel (default: the 6.1 one).
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 KVER OUTFILE" >&2; exit 2; }
 KVER=$1 OUT=$2
@@ -71,5 +75,19 @@ for m in kvm_amd kvm_intel; do
 done
 [ -d "$MODDIR" ] || echo "initramfs.sh: warning: no $MODDIR" >&2
 
+rm -f "$OUT.vmm"
+if [ "${VMM_PAYLOAD:-0}" = 1 ]; then
+	IK=${VMM_KVER:-}
+	[ -n "$IK" ] || IK=$("$HERE/kernels.sh" | grep -m1 '^6\.1\.' || true)
+	if "$HERE/qemu-guest/payload.sh" "$ROOT" "${IK:-$KVER}"; then
+		awk '!/^#/ && NF { print $1 }' "$HERE/qemu-guest/variants" >"$OUT.vmm.tmp"
+	else
+		echo "initramfs.sh: warning: no VMM payload" >&2
+		rm -rf "$ROOT/vmm"
+	fi
+fi
+
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
+[ -f "$OUT.vmm.tmp" ] && mv "$OUT.vmm.tmp" "$OUT.vmm"
+exit 0

@@ -8,7 +8,12 @@
 # or rmmod, the boot not reaching @@DONE, or a bad kernel log.
 # Env: ORACLE=1 also runs the tests on the stock KVM in the same boot;
 #      TIMEOUT per-test seconds (guest clock); WATCHDOG whole-boot seconds;
-#      DEMO=1 (demo.sh) boots for a short show instead of the tests.
+#      DEMO=1 (demo.sh) boots for a short show instead of the tests;
+#      VMM=1 (default for qemu) | 0 | <variant,...>: after the tests of each
+#      phase, Debian's QEMU -accel kvm boots a nested Linux on that phase's
+#      /dev/kvm (qemu-guest/), one result line per variant "vmm-<variant>";
+#      VMM_TIMEOUT per nested run (guest seconds, default 240);
+#      VMM_STRACE=1|0|auto (default auto: rerun an early failure under strace).
 set -u
 { # bash reads scripts as it runs them: parse all first, so editing this
   # file (git pull) cannot break a run in progress.
@@ -23,17 +28,37 @@ LOG=$VM/$NAME.log
 INITRD=$VM/$NAME.cpio
 ORACLE=${ORACLE:-0} DEMO=${DEMO:-0}
 KERNEL=/boot/vmlinuz-$KVER
+WD_SET=${WATCHDOG:+1}
 
 case $MACHINE in
-qemu)  : "${TIMEOUT:=120}" "${WATCHDOG:=600}" ;;
+qemu)  : "${TIMEOUT:=120}" "${WATCHDOG:=600}" "${VMM:=1}" ;;
 # Bochs runs a few tens of MIPS: everything takes ~20x longer than TCG.
-bochs) : "${TIMEOUT:=600}" "${WATCHDOG:=1800}" ;;
+# The nested VMM is for the QEMU (SVM) test-bed only.
+bochs) : "${TIMEOUT:=600}" "${WATCHDOG:=1800}"; VMM=0 ;;
 *) echo "run.sh: unknown machine $MACHINE" >&2; exit 2 ;;
 esac
+: "${VMM_TIMEOUT:=240}"
+[ "$VMM" = all ] && VMM=1
+# The demo shows one nested boot, on kvmx: the first variant.
+[ "$DEMO" = 1 ] && [ "$VMM" = 1 ] && VMM=$(awk '!/^#/ && NF { print $1; exit }' "$HERE/qemu-guest/variants")
 mkdir -p "$VM"
 if [ "${NOBOOT:-0}" != 1 ]; then   # NOBOOT=1: only parse the last log again
 	[ -f "$KERNEL" ] || { echo "run.sh: no $KERNEL" >&2; exit 2; }
-	BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
+	VMM_PAYLOAD=$([ "$VMM" = 0 ] && echo 0 || echo 1) \
+		BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
+fi
+# The nested runs expected: every variant of the payload, or those in VMM.
+VARIANTS=
+if [ "$VMM" != 0 ] && [ -f "$INITRD.vmm" ]; then
+	VARIANTS=$(cat "$INITRD.vmm")
+	[ "$VMM" = 1 ] || VARIANTS=$(echo "$VARIANTS" | grep -x -F "$(echo "$VMM" | tr , '\n')")
+fi
+# Room in the watchdog for each nested run in each phase: its timeout, an
+# strace rerun, slack.
+if [ -z "$WD_SET" ] && [ -n "$VARIANTS" ]; then
+	n=$(echo "$VARIANTS" | wc -l)
+	[ "$ORACLE" = 1 ] && [ "$DEMO" != 1 ] && n=$((n * 2))
+	WATCHDOG=$((WATCHDOG + n * (VMM_TIMEOUT + 90)))
 fi
 
 # panic=-1: reboot at once on panic, which ends QEMU (-no-reboot) and which
@@ -42,6 +67,7 @@ fi
 # that the guest dumps at the end.
 CMDLINE="console=ttyS0 tsc=reliable panic=-1 log_buf_len=8M"
 CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
+CMDLINE="$CMDLINE kvmx.vmm=$VMM kvmx.vmm_timeout=$VMM_TIMEOUT${VMM_STRACE:+ kvmx.vmm_strace=$VMM_STRACE}"
 
 boot_qemu() {
 	# -cpu max under TCG has SVM with NPT; -accel tcg because this host
@@ -182,12 +208,51 @@ tests() { # tests <backend>: one line per expected test
 	done
 }
 
+# Output of one nested run, for a failure report: what QEMU, the outer
+# kernel and strace said, and the end of the nested console.
+vmm_output() { # vmm_output <variant> <backend>
+	local out
+	out=$(printf '%s\n' "$CON" | awk -v b="@@VMM-BEGIN $1 $2" -v e="@@VMM-END $1 $2 " '
+		index($0, b) { on = 1; next } index($0, e) { on = 0 } on')
+	{ printf '%s\n' "$out" | grep -v '^vmm| ' | tail -n 40
+	  printf '%s\n' "$out" | grep '^vmm| ' | tail -n 8; } | sed 's/^/      | /'
+}
+
+vmm() { # vmm <backend>: one line per expected nested run
+	local be=$1 v end res boot tm why
+	[ "$VMM" = 0 ] && return 0
+	if [ -z "$VARIANTS" ]; then
+		line FAIL "$be" vmm-payload "(not built: see initramfs.sh's warnings)"
+		return 0
+	fi
+	for v in $VARIANTS; do
+		end=$(marker VMM-END | grep -m1 "^@@VMM-END $v $be ")
+		if [ -n "$end" ]; then
+			set -f; set -- $end; set +f
+			res=$4 boot=${5#boot=} tm=${6#t=}
+			shift 6; why=$*
+			if [ "$res" = ok ]; then
+				line ok "$be" "vmm-$v" "(boot ${boot}s, ${tm}s)"
+			else
+				line FAIL "$be" "vmm-$v" "(${why}; boot ${boot}s, ${tm}s)"
+				vmm_output "$v" "$be"
+			fi
+		elif marker VMM-BEGIN | grep -q "^@@VMM-BEGIN $v $be\$"; then
+			line FAIL "$be" "vmm-$v" "(no @@VMM-END: hung or crashed)"
+			vmm_output "$v" "$be"
+		else
+			line FAIL "$be" "vmm-$v" "(never started)"
+		fi
+	done
+}
+
 for be in $BACKENDS; do
 	steps "$be" -v rmmod
 	marker STEP | grep -q "^@@STEP insmod $be " || line FAIL "$be" insmod "never tried"
 	# Its tests never ran if insmod failed: one failure is enough.
 	marker STEP | grep -q "^@@STEP insmod $be ok" || continue
 	[ "$DEMO" = 1 ] || tests "$be"
+	[ "$DEMO" = 1 ] && [ "$be" != kvmx ] || vmm "$be"
 	steps "$be" rmmod
 done
 

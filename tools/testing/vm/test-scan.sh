@@ -23,9 +23,9 @@ clean() {
 	"$1" "@@DMESG-END" "@@DONE"
 }
 
-expect() { # expect <0|1 exit> <regexp in output> <name>
+expect() { # expect <0|1 exit> <regexp in output> <name>   (env VMM: run.sh's)
 	local out rc
-	out=$(BUILD=$T NOBOOT=1 ORACLE=0 DEMO=0 "$HERE/run.sh" qemu $K 2>&1); rc=$?
+	out=$(BUILD=$T NOBOOT=1 ORACLE=0 DEMO=0 VMM=${VMM:-0} "$HERE/run.sh" qemu $K 2>&1); rc=$?
 	if [ "$rc" != "$1" ] || ! echo "$out" | grep -q -E -- "$2"; then
 		echo "test-scan: FAIL $3 (rc=$rc)"; echo "$out" | sed 's/^/  | /'; BAD=1
 	fi
@@ -56,6 +56,29 @@ clean "" | sed 's/rc=0/rc=137/' >"$T/vm/qemu-$K.log"
 expect 1 'FAIL +qemu-fake kvmx +a_test +\(timeout' timeout
 clean "" | sed 's/insmod kvmx ok/insmod kvmx FAIL Invalid module format/' >"$T/vm/qemu-$K.log"
 expect 1 'FAIL +qemu-fake kvmx +insmod +Invalid module format' insmod
+
+# The nested VMM runs (VMM=1): one line per variant of the .vmm list.
+printf '%s\n' v1 v2 >"$T/vm/qemu-$K.cpio.vmm"
+vmmlog() { # vmmlog <v1's @@VMM-END tail>: v1 ends so, v2 is ok
+	clean "" | sed '/^@@STEP rmmod/,$d'
+	printf '%s\r\n' "@@VMM-BEGIN v1 kvmx" "vmm| %%INNER-BOOTED 1.0" "qemu| kvm: oops" \
+		${1:+"@@VMM-END v1 kvmx $1"} "@@VMM-BEGIN v2 kvmx" \
+		"@@VMM-END v2 kvmx ok boot=20.5 t=31.0" "@@STEP rmmod kvmx ok" \
+		"@@DMESG-BEGIN" "@@DMESG-END" "@@DONE"
+}
+vmmlog "ok boot=21.0 t=30.0" >"$T/vm/qemu-$K.log"
+VMM=1 expect 0 '^ok +qemu-fake kvmx +vmm-v1 +\(boot 21.0s, 30.0s\)' vmm-ok
+VMM=1 expect 0 '^ok +qemu-fake kvmx +vmm-v2 ' vmm-ok2
+VMM=v2 expect 0 '^ok +qemu-fake kvmx +vmm-v2 ' vmm-select
+vmmlog "FAIL boot=- t=1.5 qemu rc=1 before the inner /init: kvm: * x" >"$T/vm/qemu-$K.log"
+VMM=1 expect 1 '^FAIL +qemu-fake kvmx +vmm-v1 +\(qemu rc=1 before the inner /init: kvm: \* x; boot -s, 1.5s\)' vmm-fail
+VMM=1 expect 1 '^ +\| qemu\| kvm: oops' vmm-fail-output
+vmmlog "" >"$T/vm/qemu-$K.log"
+VMM=1 expect 1 'FAIL +qemu-fake kvmx +vmm-v1 +\(no @@VMM-END' vmm-hang
+printf '%s\n' v1 v2 v3 >"$T/vm/qemu-$K.cpio.vmm"
+VMM=1 expect 1 'FAIL +qemu-fake kvmx +vmm-v3 +\(never started' vmm-never
+rm "$T/vm/qemu-$K.cpio.vmm"
+VMM=1 expect 1 'FAIL +qemu-fake kvmx +vmm-payload' vmm-payload
 
 [ $BAD = 0 ] && echo "test-scan: ok"
 exit $BAD

@@ -1,0 +1,133 @@
+#!/bin/sh
+# vmm.sh BACKEND [VARIANTS]   (in the outer test-bed guest, busybox sh)
+# Boot the nested guest with Debian's qemu-system-x86_64 -accel kvm on
+# whatever /dev/kvm is now (kvmx, or the stock KVM: BACKEND names it), once
+# per variant of /vmm/variants (VARIANTS: "all", or names joined by ",").
+# Each run gets an 8 MiB raw virtio-blk disk; the inner /init
+# (inner-init.sh) writes "kvmx-ok-<variant>-<backend>" to it and powers
+# off.  Prints, for run.sh:
+#   @@VMM-BEGIN <variant> <backend>
+#   # <the QEMU command>
+#   vmm|    the nested guest's serial console
+#   qemu|   QEMU's stdout/stderr
+#   kmsg|   kernel messages of this (outer) machine during the run
+#   strace| the end of an strace -e kvm=vcpu rerun, after an early failure
+#   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> [why]
+# boot: QEMU start to the inner /init (guest seconds; "-" if never);
+# t: QEMU start to its exit.  ok needs the inner %%INNER-DONE, the marker
+# on the disk, and QEMU exiting 0 by itself.
+# Env: VMM_TIMEOUT per run (s, default 240); VMM_STALL kill after that many
+# s without console output (90); VMM_STRACE 1 always / 0 never / auto
+# (default: rerun under strace when QEMU failed by itself within 60 s).
+BE=$1 SEL=${2:-all}
+T=${VMM_TIMEOUT:-240} STALL=${VMM_STALL:-90} STRACE=${VMM_STRACE:-auto}
+QEMU=/vmm/qemu-system-x86_64
+
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { echo "$(now) $1" | awk '{printf "%.1f", $1 - $2}'; }
+ge() { echo "$1 $2" | awk '{exit !($1 >= $2)}'; }
+mark() { echo "$@"; stty cs8 2>/dev/null; }
+alive() { # a process that exists and is not a zombie
+	[ -r "/proc/$1/stat" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+kill_tree() { # kill_tree <pid>: it and its descendants (strace's QEMU)
+	local p
+	for p in $(awk -v pp="$1" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null); do
+		kill_tree "$p"
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+prefix() { # prefix <tag> <file> [tail lines]
+	[ -s "$2" ] || return 0
+	if [ -n "$3" ]; then tail -n "$3" "$2"; else cat "$2"; fi |
+		tr -d '\r' | sed "s/^/$1| /"
+	stty cs8 2>/dev/null
+}
+
+# run <dir> <tag> <strace 0|1> <variant options...>: one QEMU run.  Sets
+# RC (exit status), KILLED (why it was killed, or empty), BOOT, TOTAL.
+run() {
+	local dir=$1 tag=$2 st=$3 pid t0 size=0 s last
+	shift 3
+	rm -rf "$dir"; mkdir -p "$dir"
+	: >"$dir/console"
+	dd if=/dev/zero of="$dir/disk.img" bs=1M count=8 2>/dev/null
+	set -- "$QEMU" -L /vmm/share -accel kvm "$@" \
+		-nodefaults -display none -no-reboot -net none \
+		-serial "file:$dir/console" \
+		-kernel /vmm/vmlinuz -initrd /vmm/inner.cpio \
+		-append "console=ttyS0 panic=-1 vmm.tag=$tag" \
+		-drive "file=$dir/disk.img,if=virtio,format=raw"
+	echo "# $*"
+	[ "$st" = 1 ] && set -- /vmm/strace -f -tt -o "$dir/strace" \
+		-e trace=ioctl,exit_group -e kvm=vcpu "$@"
+	dmesg | wc -l >"$dir/kmsg0"
+	t0=$(now) last=$t0 BOOT=- KILLED=
+	"$@" </dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	while alive $pid; do
+		sleep 0.5
+		[ "$BOOT" = - ] && grep -q '^%%INNER-BOOTED' "$dir/console" && BOOT=$(since "$t0")
+		s=$(wc -c <"$dir/console")
+		[ "$s" != "$size" ] && size=$s last=$(now)
+		if ge "$(since "$t0")" "$T"; then
+			KILLED="timeout after ${T}s"
+		elif ge "$(since "$last")" "$STALL"; then
+			KILLED="stalled: no console output for ${STALL}s"
+		fi
+		[ -n "$KILLED" ] && { kill_tree $pid; break; }
+	done
+	wait $pid
+	RC=$?
+	TOTAL=$(since "$t0")
+	dmesg | tail -n +$(($(cat "$dir/kmsg0") + 1)) >"$dir/kmsg"
+}
+
+grep -v '^#' /vmm/variants | while read -r name opts; do
+	[ -n "$name" ] || continue
+	case ",$SEL," in ,all,|*,$name,*) ;; *) continue ;; esac
+	tag=$name-$BE dir=/tmp/vmm/$name-$BE
+	mark "@@VMM-BEGIN $name $BE"
+	st=0; [ "$STRACE" = 1 ] && st=1
+	# shellcheck disable=SC2086 # opts: one word per option
+	run "$dir" "$tag" $st $opts
+	prefix vmm "$dir/console"
+	prefix qemu "$dir/qemu.log"
+	prefix kmsg "$dir/kmsg"
+	[ "$st" = 1 ] && prefix strace "$dir/strace" 60
+
+	disk=$(dd if="$dir/disk.img" bs=64 count=1 2>/dev/null | tr -d '\000' | head -n 1)
+	con=$(tr -d '\r' <"$dir/console")
+	why=
+	if [ -n "$KILLED" ]; then
+		why=$KILLED
+		[ "$BOOT" != - ] && why="$why (the inner /init had started)"
+	elif [ "$BOOT" = - ] && [ "$RC" != 0 ]; then
+		why="qemu rc=$RC before the inner /init: $(grep -v '^ *$' "$dir/qemu.log" | tail -n 1)"
+	elif ! echo "$con" | grep -q '^%%INNER-DONE'; then
+		why="no %%INNER-DONE from the inner guest (qemu rc=$RC)"
+	elif [ "$disk" != "kvmx-ok-$tag" ]; then
+		why="disk marker missing (read '$disk'; $(echo "$con" | grep -m1 '^%%INNER-DISK'))"
+	elif [ "$RC" != 0 ]; then
+		why="qemu rc=$RC after the inner guest was done"
+	fi
+
+	# An early failure of QEMU itself: once more under strace, for the
+	# last KVM ioctls and exits (strace decodes KVM_RUN exit reasons).
+	if [ -n "$why" ] && [ "$STRACE" = auto ] && [ -z "$KILLED" ] &&
+	   ge 60 "$TOTAL"; then
+		echo "# again under strace -e kvm=vcpu:"
+		# shellcheck disable=SC2086
+		(run "$dir.strace" "$tag" 1 $opts
+		 echo "# rc=$RC t=${TOTAL}s"
+		 prefix qemu "$dir.strace/qemu.log" 20
+		 prefix strace "$dir.strace/strace" 60)
+	fi
+
+	if [ -z "$why" ]; then
+		mark "@@VMM-END $name $BE ok boot=$BOOT t=$TOTAL"
+	else
+		mark "@@VMM-END $name $BE FAIL boot=$BOOT t=$TOTAL $why"
+	fi
+	rm -f "$dir/disk.img" "$dir.strace/disk.img"
+done
