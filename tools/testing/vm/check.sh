@@ -4,8 +4,13 @@
 #   QEMU (TCG, AMD SVM+NPT)  with every kernel of kernels.sh, one after another
 #   Bochs (Intel VMX+EPT)    with the 6.1 kernel, in parallel with QEMU
 # (2 cores: one emulator each).  Prints every result line, the wall times
-# and, last, "N passed, N failed, N skipped".  ORACLE=1 and TIMEOUT pass
-# through to run.sh.
+# and, last, "N passed, N failed, N skipped".  ORACLE=1, TIMEOUT, VMM and
+# VMM_TIMEOUT pass through to run.sh.
+# The nested VMM (QEMU -accel kvm inside the QEMU machine, run.sh VMM=):
+# unless VMM is set, every variant on the 6.1 host kernel and only the
+# first on the others.  The variants differ in what the nested guest sees,
+# the host kernels in what kvmx is built for; and a nested boot that hangs
+# costs up to VMM_TIMEOUT (240 s) per variant and phase.
 set -u
 { # bash reads scripts as it runs them: parse all first, so editing this
   # file (git pull) cannot break a run in progress.
@@ -40,8 +45,17 @@ K61=$(echo "$KVERS" | grep -m1 '^6\.1\.')
 [ -n "$KVERS" ] || echo "FAIL  no test kernel installed (tools/testing/vm/deps.sh)" >>"$OUT/build.out"
 [ -n "$K61" ] || echo "FAIL  no 6.1 kernel for Bochs" >>"$OUT/build.out"
 
+vmm_for() { # vmm_for <kver>: run.sh's VMM for it
+	if [ -n "${VMM+set}" ]; then echo "$VMM"
+	elif [ "$1" = "$K61" ]; then echo 1
+	else awk '!/^#/ && NF { print $1; exit }' "$HERE/qemu-guest/variants"
+	fi
+}
+
 # Each lane writes its own file; they are printed in a fixed order.
-(for v in $KVERS; do "$HERE/run.sh" qemu "$v" >"$OUT/qemu-$v.out" 2>&1; done) &
+(for v in $KVERS; do
+	VMM=$(vmm_for "$v") "$HERE/run.sh" qemu "$v" >"$OUT/qemu-$v.out" 2>&1
+done) &
 QEMU=$!
 [ -n "$K61" ] && { "$HERE/run.sh" bochs "$K61" >"$OUT/bochs-$K61.out" 2>&1 & }
 BOCHS=$!

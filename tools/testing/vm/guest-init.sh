@@ -123,6 +123,10 @@ elif step insmod kvmx insmod /kvmx.ko; then
 		ls -l /dev/kvm
 		t=$(echo $TESTS | cut -d' ' -f1)
 		[ -n "$t" ] && echo "# /tests/$t" && timeout -s KILL "$TIMEOUT" "/tests/$t"
+		if [ "$VMM" != 0 ]; then
+			echo "# QEMU -accel kvm on kvmx: boot Linux $(uname -r) nested, write to its virtio disk"
+			run_vmm kvmx
+		fi
 		echo "# rmmod kvmx"
 		step rmmod kvmx rmmod kvmx
 		grep -q '^kvmx ' /proc/modules || echo "(kvmx unloaded)"

@@ -103,7 +103,8 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 		why=$KILLED
 		[ "$BOOT" != - ] && why="$why (the inner /init had started)"
 	elif [ "$BOOT" = - ] && [ "$RC" != 0 ]; then
-		why="qemu rc=$RC before the inner /init: $(grep -v '^ *$' "$dir/qemu.log" | tail -n 1)"
+		# QEMU's first error (not a warning) is the cause, usually.
+		why="qemu rc=$RC before the inner /init: $(grep -v -e '^ *$' -e 'warning:' "$dir/qemu.log" | head -n 1)"
 	elif ! echo "$con" | grep -q '^%%INNER-DONE'; then
 		why="no %%INNER-DONE from the inner guest (qemu rc=$RC)"
 	elif [ "$disk" != "kvmx-ok-$tag" ]; then
@@ -120,7 +121,11 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 		# shellcheck disable=SC2086
 		(run "$dir.strace" "$tag" 1 $opts
 		 echo "# rc=$RC t=${TOTAL}s"
-		 prefix qemu "$dir.strace/qemu.log" 20
+		 if cmp -s "$dir/qemu.log" "$dir.strace/qemu.log"; then
+			echo "# (QEMU said the same)"
+		 else
+			prefix qemu "$dir.strace/qemu.log" 20
+		 fi
 		 prefix strace "$dir.strace/strace" 60)
 	fi
 
