@@ -9,6 +9,7 @@
  * under vm->srcu on every write and changed under vm->slots_lock.
  */
 #include <linux/eventfd.h>
+#include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 

@@ -23,6 +23,7 @@
 #define KVMX_MAX_VCPU_IDS	(KVMX_MAX_VCPUS * 4)
 #define KVMX_USER_MEM_SLOTS	32764
 #define KVMX_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
+#define KVMX_MAX_IRQ_ROUTES	4096
 
 struct kvmx_memslot {
 	u64 base_gfn;

@@ -23,6 +23,8 @@ long kvmx_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVMX_MAX_IRQ_ROUTES;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), KVMX_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:
@@ -98,6 +100,14 @@ static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&args, argp, sizeof(args)))
 			return -EFAULT;
 		return kvmx_ioeventfd(vm, &args);
+	}
+	case KVM_SET_GSI_ROUTING: {
+		struct kvm_irq_routing routing;
+
+		if (copy_from_user(&routing, argp, sizeof(routing)))
+			return -EFAULT;
+		/* Routes lead to an in-kernel irqchip; without one, KVM says no. */
+		return -EINVAL;
 	}
 	case KVM_GET_DIRTY_LOG: {
 		struct kvm_dirty_log log;

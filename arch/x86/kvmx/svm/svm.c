@@ -695,9 +695,16 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 	}
 
+	/*
+	 * With V_INTR_MASKING, the host's RFLAGS.IF at VMRUN decides whether
+	 * physical interrupts reach the guest, and so force an exit.  Set it
+	 * for the switch only: GIF is clear, so the host still takes none.
+	 */
 	asm volatile("clgi" ::: "memory");
+	raw_local_irq_enable();
 	kvmx_svm_vmrun(svm->vmcb_pa, vcpu->arch.regs,
 		       page_to_phys(sc->host_vmsave_area));
+	raw_local_irq_disable();
 	asm volatile("stgi" ::: "memory");
 
 	if (swap_xcr0 && host_xcr0 != vcpu->arch.xcr0)
