@@ -17,25 +17,45 @@
 extern const uint8_t tramp_start[], tramp_slot[], tramp_out[], tramp_end[];
 
 static uint8_t *area;
-static sigjmp_buf jb;
-static volatile struct real_fault last;
+sigjmp_buf real_jb;
+volatile struct real_fault real_last;
 
 static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
 	ucontext_t *uc = uc_;
 
-	last.signo = sig;
-	last.trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
-	last.err = uc->uc_mcontext.gregs[REG_ERR];
-	last.addr = (unsigned long)si->si_addr;
-	siglongjmp(jb, 1);
+	real_last.signo = sig;
+	real_last.trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	real_last.err = uc->uc_mcontext.gregs[REG_ERR];
+	real_last.addr = (unsigned long)si->si_addr;
+	siglongjmp(real_jb, 1);
+}
+
+/* One handler for both trampolines; it runs on its own stack. */
+int real_catch_init(void)
+{
+	static uint8_t altstack[65536];
+	static int done;
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa;
+
+	if (done)
+		return 0;
+	if (sigaltstack(&ss, NULL))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	done = 1;
+	return 0;
 }
 
 int real_init(void)
 {
-	static uint8_t altstack[65536];
-	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
-	struct sigaction sa;
 	size_t tlen = tramp_end - tramp_start;
 
 	if (tlen > 4096)
@@ -46,17 +66,7 @@ int real_init(void)
 	if (area == MAP_FAILED)
 		return -1;
 	memcpy(area, tramp_start, tlen);
-
-	if (sigaltstack(&ss, NULL))
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGFPE, &sa, NULL);
-	return 0;
+	return real_catch_init();
 }
 
 uint8_t *real_code_page(void)
@@ -84,8 +94,8 @@ int real_run(const uint8_t *insn, unsigned int len,
 	memset(slot, 0x90, 16);
 	memcpy(slot, insn, len);
 	syscall(SYS_arch_prctl, ARCH_SET_GS, gs_base);
-	memset((void *)&last, 0, sizeof(last));
-	if (sigsetjmp(jb, 1) == 0) {
+	memset((void *)&real_last, 0, sizeof(real_last));
+	if (sigsetjmp(real_jb, 1) == 0) {
 		fn(in);
 		memcpy(out, area + (tramp_out - tramp_start), sizeof(*out));
 		syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
@@ -94,9 +104,9 @@ int real_run(const uint8_t *insn, unsigned int len,
 	/* Faulted: the trampoline never restored anything but the stack. */
 	__asm__ volatile("cld; vzeroupper");
 	syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
-	f->signo = last.signo;
-	f->trapno = last.trapno;
-	f->err = last.err;
-	f->addr = last.addr;
+	f->signo = real_last.signo;
+	f->trapno = real_last.trapno;
+	f->err = real_last.err;
+	f->addr = real_last.addr;
 	return -1;
 }

@@ -24,6 +24,12 @@ struct real_fault {
 };
 
 int real_init(void);
+
+/* Shared by both trampolines: the fault handler longjmps to real_jb. */
+#include <setjmp.h>
+extern sigjmp_buf real_jb;
+extern volatile struct real_fault real_last;
+int real_catch_init(void);
 uint8_t *real_code_page(void);
 uint8_t *real_slot(void);		/* where the instruction goes */
 uint8_t *real_data(void);
@@ -31,5 +37,19 @@ uint8_t *real_data(void);
 int real_run(const uint8_t *insn, unsigned int len,
 	     const struct cpu_state *in, struct cpu_state *out,
 	     uint64_t gs_base, struct real_fault *f);
+
+/*
+ * The same in 32-bit compatibility mode.  Only the low halves of
+ * gpr[0..7] are loaded and meaningful; GS is LDT entry 0, which
+ * real32_set_gs() sets up.  real32_init() fails where the kernel offers
+ * no 32-bit user code segment or no modify_ldt().
+ */
+int real32_init(void);
+uint8_t *real32_slot(void);
+int real32_set_gs(uint32_t base, uint32_t limit, int expand_down,
+		  int read_only);
+int real32_run(const uint8_t *insn, unsigned int len,
+	       const struct cpu_state *in, struct cpu_state *out,
+	       struct real_fault *f);
 
 #endif

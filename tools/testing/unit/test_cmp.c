@@ -48,8 +48,14 @@ struct gen {
 	uint64_t data_va, slot_va;
 	uint64_t gs_base;
 	uint32_t fixed;		/* GPRs whose values are constrained */
-	int ad32;
-	int expect_align;	/* case may legitimately #GP */
+	int ad32;		/* 32-bit addressing */
+	int ad16;		/* 16-bit addressing (67 in 32-bit code) */
+	int compat;		/* 32-bit compatibility mode */
+	int nreg;		/* GPRs/XMMs encodable: 16 or 8 */
+	/* GS in compat mode: an LDT data segment. */
+	uint32_t gs_limit;
+	int gs_expdown, gs_ro;
+	int gs_used;		/* the LDT entry must be (re)written */
 };
 
 struct form;
@@ -62,6 +68,7 @@ struct form {
 	int nop;
 	int arg;
 	uint64_t undef;		/* architecturally undefined flags */
+	int only64;		/* not in 32-bit code (MOVSXD is ARPL) */
 };
 
 static uint64_t smask(unsigned int size)
@@ -131,7 +138,7 @@ static int pick_reg(struct gen *g, uint32_t avoid)
 	int r;
 
 	do {
-		r = rnd(g->rng, 16);
+		r = rnd(g->rng, g->nreg);
 	} while ((avoid | g->fixed) & (1u << r));
 	return r;
 }
@@ -154,6 +161,101 @@ static uint64_t pick_off(struct gen *g, unsigned int size, unsigned int align)
 	return off;
 }
 
+static void gen_mem_at(struct gen *g, struct enc *e, uint64_t off,
+		       uint32_t avoid);
+
+/*
+ * GS for 32-bit code: an LDT data segment placed so that offset @ea in it
+ * is linear address @la, with a limit, direction and writability that
+ * usually allow the access and sometimes do not.
+ */
+static void compat_gs(struct gen *g, struct enc *e, uint64_t la,
+		      unsigned int size, uint64_t ea)
+{
+	int64_t lim;
+
+	g->gs_base = (uint32_t)(la - ea);
+	g->gs_used = 1;
+	g->gs_ro = chance(g->rng, 8);
+	g->gs_expdown = chance(g->rng, 12);
+	if (g->gs_expdown) {
+		lim = chance(g->rng, 70) ? (int64_t)ea - 1 - rnd(g->rng, 64) :
+		      (int64_t)ea - 2 + rnd(g->rng, size + 3);
+	} else {
+		lim = chance(g->rng, 70) ? 0xfffff :
+		      (int64_t)(ea + size) - 3 + rnd(g->rng, 5);
+	}
+	if (lim < 0)
+		lim = 0;
+	if (lim > 0xfffff)
+		lim = 0xfffff;
+	g->gs_limit = lim;
+	add_pfx(e, 0x65);
+}
+
+/* ModRM memory operand for 32-bit code: 32- or 16-bit addressing. */
+static void gen_mem_compat(struct gen *g, struct enc *e, uint64_t off,
+			   uint32_t avoid)
+{
+	static const int8_t b16[8] = { 3, 3, 5, 5, -1, -1, 5, 3 };
+	static const int8_t i16[8] = { 6, 7, 6, 7, 6, 7, -1, -1 };
+	uint64_t la = g->data_va + off, ea, iv = 0;
+	int64_t disp;
+	int tries;
+
+	e->modrm = 1;
+	if (!g->ad16) {
+		/* 32-bit forms are the 64-bit ones minus RIP and REX. */
+		int use_gs = chance(g->rng, 40);
+
+		ea = use_gs ? rnd(g->rng, 0x100000 - 64) : la;
+		if (use_gs)
+			compat_gs(g, e, la, 16, ea);
+		g->data_va -= use_gs ? la - ea : 0;
+		gen_mem_at(g, e, off, avoid | 0x80000000u);
+		g->data_va += use_gs ? la - ea : 0;
+		return;
+	}
+
+	/* 16-bit: [bx|bp + si|di + disp], always through GS. */
+	ea = rnd(g->rng, 0x10000 - 32);
+	compat_gs(g, e, la, 32, ea);
+	for (tries = 0; tries < 100; tries++) {
+		e->rm = rnd(g->rng, 8);
+		e->mod = rnd(g->rng, 3);
+		if ((b16[e->rm] >= 0 && ((avoid | g->fixed) &
+					 (1u << b16[e->rm]))) ||
+		    (i16[e->rm] >= 0 && ((avoid | g->fixed) &
+					 (1u << i16[e->rm]))))
+			continue;
+		break;
+	}
+	e->dsize = e->mod == 1 ? 1 : e->mod == 2 ? 2 : 0;
+	if (e->mod == 0 && e->rm == 6)
+		e->dsize = 2;
+	disp = e->dsize == 1 ? (int8_t)rnd64(g->rng) :
+	       e->dsize == 2 ? (int16_t)rnd64(g->rng) : 0;
+	if (e->mod == 0 && e->rm == 6) {
+		e->disp = ea;
+		return;
+	}
+	e->disp = disp;
+	if (i16[e->rm] >= 0) {
+		iv = rnd64(g->rng);
+		g->st.gpr[i16[e->rm]] = iv;
+		g->fixed |= 1u << i16[e->rm];
+	}
+	if (b16[e->rm] >= 0) {
+		g->st.gpr[b16[e->rm]] = (rnd64(g->rng) & ~0xffffULL) |
+					((ea - disp - iv) & 0xffff);
+		g->fixed |= 1u << b16[e->rm];
+	} else {
+		/* [si] or [di] alone: the index register is the base. */
+		g->st.gpr[i16[e->rm]] = (iv & ~0xffffULL) |
+					((ea - disp) & 0xffff);
+	}
+}
+
 /*
  * Build a ModRM memory operand that addresses data offset @off, with a
  * random addressing form, and set the base/index registers to match.
@@ -165,6 +267,15 @@ static void gen_mem_at(struct gen *g, struct enc *e, uint64_t off,
 	uint64_t amask = g->ad32 ? 0xffffffffULL : ~0ULL;
 	int form = rnd(g->rng, 8), scale;
 
+	if (avoid & 0x80000000u) {
+		/* From gen_mem_compat: segment already chosen. */
+		ea = la;
+		goto forms;
+	}
+	if (g->compat) {
+		gen_mem_compat(g, e, off, avoid);
+		return;
+	}
 	if (chance(g->rng, 20)) {
 		g->gs_base = g->data_va - rnd(g->rng, 0x100000);
 		add_pfx(e, 0x65);
@@ -174,18 +285,20 @@ static void gen_mem_at(struct gen *g, struct enc *e, uint64_t off,
 								      4)]);
 	}
 	ea = la - (g->gs_base && e->pfx[e->npfx - 1] == 0x65 ? g->gs_base : 0);
-
+forms:
+	avoid &= 0xffff;
 	e->modrm = 1;
 	e->sib = 0;
 	e->dsize = 0;
 	e->disp = 0;
 	switch (form) {
-	case 0:		/* RIP-relative */
+	case 0:		/* RIP-relative; absolute disp32 in 32-bit code */
 		e->mod = 0;
 		e->rm = 5;
 		e->dsize = 4;
-		e->riprel = 1;
+		e->riprel = !g->compat;
 		e->rip_target = ea;
+		e->disp = (int32_t)ea;
 		return;
 	case 1: case 2: case 3:	/* [base], [base+d8], [base+d32] */
 		do {
@@ -290,15 +403,18 @@ static void size_prefixes(struct gen *g, struct enc *e, int vsized)
 {
 	if (chance(g->rng, 25)) {
 		add_pfx(e, 0x67);
-		g->ad32 = 1;
+		if (g->compat)
+			g->ad16 = 1;
+		else
+			g->ad32 = 1;
 	}
 	if (vsized) {
 		if (chance(g->rng, 30))
 			add_pfx(e, 0x66);
-		if (chance(g->rng, 45))
+		if (chance(g->rng, 45) && !g->compat)
 			e->rexw = 1;
 	}
-	if (chance(g->rng, 20))
+	if (chance(g->rng, 20) && !g->compat)
 		e->force_rex = 1;
 }
 
@@ -345,7 +461,7 @@ static void gen_modrm_rw(struct gen *g, struct enc *e, const struct form *f)
 		add_pfx(e, 0xf0);
 	size_prefixes(g, e, vs);
 	set_op(e, f, 0);
-	e->reg = rnd(g->rng, 16);
+	e->reg = rnd(g->rng, g->nreg);
 	if (!lock && chance(g->rng, 10))
 		gen_rm_reg(g, e, 0);
 	else
@@ -364,7 +480,8 @@ static void gen_grp(struct gen *g, struct enc *e, const struct form *f)
 		add_pfx(e, 0xf0);
 	size_prefixes(g, e, vs);
 	set_op(e, f, 0);
-	e->reg = digit | (rnd(g->rng, 2) << 3);	/* REX.R is ignored */
+	/* REX.R is ignored */
+	e->reg = digit | (g->compat ? 0 : rnd(g->rng, 2) << 3);
 	if (!lock && chance(g->rng, 10))
 		gen_rm_reg(g, e, 0);
 	else
@@ -384,6 +501,18 @@ static void gen_moffs(struct gen *g, struct enc *e, const struct form *f)
 	size_prefixes(g, e, vs);
 	off = pick_off(g, op_size(e, vs), 1);
 	la = g->data_va + off;
+	if (g->compat) {
+		uint64_t ea = la;
+
+		if (g->ad16 || chance(g->rng, 40)) {
+			ea = rnd(g->rng, g->ad16 ? 0xfff0 : 0xffff0);
+			compat_gs(g, e, la, 8, ea);
+		}
+		set_op(e, f, 0);
+		e->isize = g->ad16 ? 2 : 4;
+		e->imm = ea;
+		return;
+	}
 	if (chance(g->rng, 20)) {
 		g->gs_base = g->data_va - rnd(g->rng, 0x10000);
 		add_pfx(e, 0x65);
@@ -401,7 +530,7 @@ static void gen_load(struct gen *g, struct enc *e, const struct form *f)
 
 	size_prefixes(g, e, 1);
 	set_op(e, f, 0);
-	e->reg = rnd(g->rng, 16);
+	e->reg = rnd(g->rng, g->nreg);
 	if (f->arg == 0)	/* MOVBE: operand size */
 		ssize = op_size(e, 1);
 	if (f->arg == 5)	/* MOVSXD: dword, but a word on Intel with 66 */
@@ -416,10 +545,10 @@ static void gen_load(struct gen *g, struct enc *e, const struct form *f)
 static void gen_store_mem(struct gen *g, struct enc *e, const struct form *f)
 {
 	size_prefixes(g, e, f->arg != 1);
-	if (f->arg == 1 && chance(g->rng, 50))
+	if (f->arg == 1 && chance(g->rng, 50) && !g->compat)
 		e->rexw = 1;
 	set_op(e, f, 0);
-	e->reg = rnd(g->rng, 16);
+	e->reg = rnd(g->rng, g->nreg);
 	gen_mem(g, e, op_size(e, 1), 1, 0);
 }
 
@@ -467,7 +596,7 @@ static void gen_cmpxchg(struct gen *g, struct enc *e, const struct form *f)
 	size_prefixes(g, e, vs);
 	set_op(e, f, 0);
 	size = op_size(e, vs);
-	e->reg = rnd(g->rng, 16);
+	e->reg = rnd(g->rng, g->nreg);
 	g->fixed |= 1u << X86_RAX;
 	if (!lock && chance(g->rng, 10)) {
 		gen_rm_reg(g, e, 1);
@@ -497,8 +626,14 @@ static void gen_string(struct gen *g, struct enc *e, const struct form *f)
 		g->gs_base = g->data_va - rnd(g->rng, 0x10000);
 		add_pfx(e, 0x65);
 		gs = 1;
+		g->gs_used = 1;
 	}
 	size_prefixes(g, e, vs);
+	if (g->ad16) {
+		/* ES is flat in 32-bit code: 16-bit DI cannot reach data. */
+		g->ad16 = 0;
+		e->pfx[e->npfx - 1 - (e->pfx[e->npfx - 1] == 0x66)] = 0x3e;
+	}
 	set_op(e, f, 0);
 	size = op_size(e, vs);
 	if (rep)
@@ -547,7 +682,10 @@ static void gen_vec(struct gen *g, struct enc *e, const struct form *f)
 
 	if (chance(g->rng, 15)) {
 		add_pfx(e, 0x67);
-		g->ad32 = 1;
+		if (g->compat)
+			g->ad16 = 1;
+		else
+			g->ad32 = 1;
 	}
 	if (vex) {
 		e->vex = (VA_MAP(a) == 1 && chance(g->rng, 60)) ? 2 : 3;
@@ -564,16 +702,16 @@ static void gen_vec(struct gen *g, struct enc *e, const struct form *f)
 	} else {
 		if (VA_PP(a))
 			add_pfx(e, pp_byte[VA_PP(a)]);
-		if (a & VA_GPR)
+		if ((a & VA_GPR) && !g->compat)
 			e->rexw = rnd(g->rng, 2);
-		if (chance(g->rng, 20))
+		if (chance(g->rng, 20) && !g->compat)
 			e->force_rex = 1;
 		set_op(e, f, 0);
 	}
-	e->reg = rnd(g->rng, 16);
+	e->reg = rnd(g->rng, g->nreg);
 	size = width ? width : (e->vex_l ? 32 : 16);
 	if (a & VA_GPR)
-		size = (vex ? e->vex_w : e->rexw) ? 8 : 4;
+		size = (vex ? e->vex_w : e->rexw) && !g->compat ? 8 : 4;
 	align = (a & VA_ALIGN) ? size : 1;
 	if (!(a & VA_MEMONLY) && chance(g->rng, 12)) {
 		gen_rm_reg(g, e, 0);
@@ -636,7 +774,7 @@ static const struct form forms[] = {
 	{ "movzx Gv,Ew", gen_load, { 0x0f, 0xb7 }, 2, 2, 0 },
 	{ "movsx Gv,Eb", gen_load, { 0x0f, 0xbe }, 2, 1, 0 },
 	{ "movsx Gv,Ew", gen_load, { 0x0f, 0xbf }, 2, 2, 0 },
-	{ "movsxd Gv,Ed", gen_load, { 0x63 }, 1, 5, 0 },
+	{ "movsxd Gv,Ed", gen_load, { 0x63 }, 1, 5, 0, 1 },
 	{ "movbe Gv,Mv", gen_load, { 0x0f, 0x38, 0xf0 }, 3, 0, 0 },
 	{ "movbe Mv,Gv", gen_store_mem, { 0x0f, 0x38, 0xf1 }, 3, 0, 0 },
 	{ "movnti My,Gy", gen_store_mem, { 0x0f, 0xc3 }, 2, 1, 0 },
@@ -703,25 +841,29 @@ static const struct form forms[] = {
 
 /* --- running and comparing ------------------------------------------- */
 
-static struct fake_guest fg;
+static struct fake_guest fg, fg32;
+static uint8_t pt_pool32[PT_SIZE] __attribute__((aligned(4096)));
+static bool have32;
 static unsigned int real_faults;
 static uint8_t pt_pool[PT_SIZE] __attribute__((aligned(4096)));
 static uint8_t real_after[REAL_DATA_SIZE];
 
-static void setup_guest(void)
+/* Regions: [0] page tables, [1] code, [2..] data pages. */
+static void setup_guest(struct fake_guest *f, uint8_t *pt, uint8_t *code)
 {
-	uint8_t *code = real_code_page(), *data = real_data();
+	uint8_t *data = real_data();
+	uintptr_t page = (uintptr_t)code & ~4095UL;
 	int i;
 
-	fg_init(&fg);
-	fg.strict = true;
-	fg_setup_long64(&fg, GPA_PT, pt_pool, PT_SIZE);
-	fg_add_region(&fg, GPA_CODE, code, 4096, false);
-	fg_map4k(&fg, (uintptr_t)code, GPA_CODE, 7);
+	fg_init(f);
+	f->strict = true;
+	fg_setup_long64(f, GPA_PT, pt, PT_SIZE);
+	fg_add_region(f, GPA_CODE, (void *)page, 4096, false);
+	fg_map4k(f, page, GPA_CODE, 7);
 	for (i = 0; i < REAL_DATA_PAGES; i++) {
-		fg_add_region(&fg, GPA_DATA + 4096 * i, data + 4096 * i, 4096,
+		fg_add_region(f, GPA_DATA + 4096 * i, data + 4096 * i, 4096,
 			      true);
-		fg_map4k(&fg, (uintptr_t)data + 4096 * i, GPA_DATA + 4096 * i,
+		fg_map4k(f, (uintptr_t)data + 4096 * i, GPA_DATA + 4096 * i,
 			 7);
 	}
 }
@@ -757,6 +899,10 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 	static struct x86_emul em;
 	struct x86_emul_cpu cpu = { .maxphyaddr = 46, .gbpages = true,
 				    .amd = host_is_amd() };
+	struct fake_guest *vm = g->compat ? &fg32 : &fg;
+	uint8_t *slot = g->compat ? real32_slot() : real_slot();
+	struct x86_seg_desc *gs = &vm->seg[X86_SEG_GS];
+	uint64_t rmask = g->compat ? 0xffffffffULL : ~0ULL;
 	struct cpu_state out;
 	struct real_fault rf = { 0 };
 	uint8_t code[16], *data = real_data();
@@ -770,25 +916,37 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 
 	/* Real CPU. */
 	memcpy(data, g->mem, REAL_DATA_SIZE);
-	faulted = real_run(code, len, &g->st, &out, g->gs_base, &rf);
+	if (g->compat) {
+		/* modify_ldt() IPIs every CPU: only when GS is used. */
+		if (g->gs_used && real32_set_gs(g->gs_base, g->gs_limit,
+						g->gs_expdown, g->gs_ro))
+			abort();
+		faulted = real32_run(code, len, &g->st, &out, &rf);
+	} else {
+		faulted = real_run(code, len, &g->st, &out, g->gs_base, &rf);
+	}
 	memcpy(real_after, data, REAL_DATA_SIZE);
 
 	/* Emulator, with data pages randomly MMIO or RAM. */
 	memcpy(data, g->mem, REAL_DATA_SIZE);
-	memset(real_slot(), 0x90, 16);
-	memcpy(real_slot(), code, len);
+	memset(slot, 0x90, 16);
+	memcpy(slot, code, len);
 	for (i = 0; i < REAL_DATA_PAGES; i++)
-		fg.region[2 + i].mmio = chance(g->rng, 70);
-	memcpy(fg.gpr, g->st.gpr, sizeof(fg.gpr));
-	fg.rflags = g->st.rflags;
-	fg.rip = g->slot_va;
-	memcpy(fg.vec, g->st.ymm, sizeof(fg.vec));
-	fg.seg[X86_SEG_GS].base = g->gs_base;
-	fg.cmpxchg_fail = chance(g->rng, 5);
-	x86_emul_init(&em, &fg_ops, &fg, &cpu);
-	fg.mmio_exits = 0;
-	r = fg_run(&fg, &em);
-	*exits += fg.mmio_exits;
+		vm->region[2 + i].mmio = chance(g->rng, 70);
+	memcpy(vm->gpr, g->st.gpr, sizeof(vm->gpr));
+	vm->rflags = g->st.rflags;
+	vm->rip = g->slot_va;
+	memcpy(vm->vec, g->st.ymm, sizeof(vm->vec));
+	gs->base = g->gs_base;
+	if (g->compat) {
+		gs->limit = g->gs_limit;
+		gs->type = (g->gs_ro ? 1 : 3) | (g->gs_expdown ? 4 : 0);
+	}
+	vm->cmpxchg_fail = chance(g->rng, 5);
+	x86_emul_init(&em, &fg_ops, vm, &cpu);
+	vm->mmio_exits = 0;
+	r = fg_run(vm, &em);
+	*exits += vm->mmio_exits;
 
 	if (faulted) {
 		real_faults++;
@@ -808,35 +966,40 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 		bad = 1;
 		goto out;
 	}
+	/* 32-bit code leaves r8-r15 alone and only owns the low halves. */
+	if (g->compat)
+		memcpy(&out.gpr[8], &g->st.gpr[8], 8 * sizeof(out.gpr[0]));
 	for (i = 0; i < 16; i++) {
-		if (fg.gpr[i] != out.gpr[i]) {
+		uint64_t m = i < 8 ? rmask : ~0ULL;
+
+		if ((vm->gpr[i] ^ out.gpr[i]) & m) {
 			fprintf(stderr, "FAIL %s: r%d cpu %#llx emu %#llx\n",
 				f->name, i, (unsigned long long)out.gpr[i],
-				(unsigned long long)fg.gpr[i]);
+				(unsigned long long)vm->gpr[i]);
 			bad = 1;
 		}
 	}
-	if ((fg.rflags ^ out.rflags) & mask) {
+	if ((vm->rflags ^ out.rflags) & mask) {
 		fprintf(stderr, "FAIL %s: rflags cpu %#llx emu %#llx "
 			"(compared %#llx)\n", f->name,
 			(unsigned long long)out.rflags,
-			(unsigned long long)fg.rflags,
+			(unsigned long long)vm->rflags,
 			(unsigned long long)mask);
 		bad = 1;
 	}
-	if (fg.rip != g->slot_va + len) {
+	if (vm->rip != g->slot_va + len) {
 		fprintf(stderr, "FAIL %s: rip %#llx, want %#llx\n", f->name,
-			(unsigned long long)fg.rip,
+			(unsigned long long)vm->rip,
 			(unsigned long long)(g->slot_va + len));
 		bad = 1;
 	}
-	if (memcmp(fg.vec, out.ymm, sizeof(fg.vec))) {
+	if (memcmp(vm->vec, out.ymm, sizeof(vm->vec))) {
 		for (i = 0; i < 16; i++)
-			if (memcmp(fg.vec[i], out.ymm[i], 32)) {
+			if (memcmp(vm->vec[i], out.ymm[i], 32)) {
 				fprintf(stderr, "FAIL %s: ymm%d differs\n",
 					f->name, i);
 				hexdump(stderr, "  cpu", out.ymm[i], 32);
-				hexdump(stderr, "  emu", fg.vec[i], 32);
+				hexdump(stderr, "  emu", vm->vec[i], 32);
 			}
 		bad = 1;
 	}
@@ -854,14 +1017,18 @@ out:
 	return bad;
 }
 
-static void init_gen(struct gen *g, struct rng *rng)
+static void init_gen(struct gen *g, struct rng *rng, int compat)
 {
 	int i;
 
 	memset(g, 0, sizeof(*g));
 	g->rng = rng;
+	g->compat = compat;
+	g->nreg = compat ? 8 : 16;
+	g->ad32 = compat;
+	g->gs_limit = 0xfffff;
 	g->data_va = (uintptr_t)real_data();
-	g->slot_va = (uintptr_t)real_slot();
+	g->slot_va = (uintptr_t)(compat ? real32_slot() : real_slot());
 	for (i = 0; i < 16; i++)
 		g->st.gpr[i] = chance(rng, 20) ? rnd(rng, 512) : rnd64(rng);
 	g->st.rflags = FL_INIT | (rnd64(rng) & X86_FL_ARITH);
@@ -881,7 +1048,8 @@ void test_cmp(uint64_t seed, unsigned int cases)
 {
 	static struct gen g;
 	struct rng rng = { seed };
-	unsigned int i, n, fails, total = 0, exits = 0;
+	unsigned int i, n, fails, total = 0, exits = 0, nforms = 0;
+	int compat;
 	char name[96];
 
 	if (real_init()) {
@@ -889,20 +1057,34 @@ void test_cmp(uint64_t seed, unsigned int cases)
 		t_result("cmp: setup", 0);
 		return;
 	}
-	setup_guest();
-	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		fails = 0;
-		for (n = 0; n < cases; n++) {
-			init_gen(&g, &rng);
-			if (run_case(&forms[i], &g, &exits) && ++fails >= 3)
-				break;
-		}
-		total += n;
-		snprintf(name, sizeof(name), "cmp %s (%u cases)",
-			 forms[i].name, n);
-		t_result(name, !fails);
+	setup_guest(&fg, pt_pool, real_slot());
+	have32 = !real32_init();
+	if (have32) {
+		setup_guest(&fg32, pt_pool32, real32_slot());
+		fg32.seg[X86_SEG_CS].l = 0;
+		fg32.seg[X86_SEG_CS].db = 1;
+	} else {
+		printf("cmp: no 32-bit user code here, 64-bit mode only\n");
 	}
-	printf("cmp: %u real-CPU cases over %zu forms, %u MMIO exits, "
-	       "%u faulting cases\n", total, sizeof(forms) / sizeof(forms[0]),
-	       exits, real_faults);
+	for (compat = 0; compat <= have32; compat++) {
+		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+			if (compat && forms[i].only64)
+				continue;
+			fails = 0;
+			for (n = 0; n < cases; n++) {
+				init_gen(&g, &rng, compat);
+				if (run_case(&forms[i], &g, &exits) &&
+				    ++fails >= 3)
+					break;
+			}
+			total += n;
+			nforms++;
+			snprintf(name, sizeof(name), "cmp%s %s (%u cases)",
+				 compat ? "32" : "64", forms[i].name, n);
+			t_result(name, !fails);
+		}
+	}
+	printf("cmp: %u real-CPU cases over %u forms (64-bit%s), "
+	       "%u MMIO exits, %u faulting cases\n", total, nforms,
+	       have32 ? " and 32-bit" : "", exits, real_faults);
 }
