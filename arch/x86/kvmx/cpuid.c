@@ -93,7 +93,8 @@ static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
 			x = cpuid_add(e, &n, 1, 0, 0);
 			/* The APIC ID and the CPU count are the VMM's to set. */
 			x->ebx &= 0xffff;
-			x->ecx = (x->ecx & leaf1_ecx) | BIT(31);  /* hypervisor */
+			/* The hypervisor bit is the VMM's to set, as in KVM. */
+			x->ecx &= leaf1_ecx;
 			x->edx &= leaf1_edx;
 			break;
 		case 7:

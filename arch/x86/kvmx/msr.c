@@ -54,6 +54,11 @@ static bool kvmx_pat_valid(u64 pat)
 	return true;
 }
 
+static u8 kvmx_virt_addr_bits(struct kvmx_vcpu *vcpu)
+{
+	return kvmx_vendor->get_reg(vcpu, KVMX_CR4) & X86_CR4_LA57 ? 57 : 48;
+}
+
 static bool kvmx_efer_valid(struct kvmx_vcpu *vcpu, u64 efer, bool host)
 {
 	u64 ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
@@ -200,7 +205,13 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!host && !__is_canonical_address(data, 48))
+		/*
+		 * Non-canonical bases fault, for the VMM too.  AMD ignores the
+		 * top of the SYSENTER ones, so those are made canonical.
+		 */
+		if (msr == MSR_IA32_SYSENTER_ESP || msr == MSR_IA32_SYSENTER_EIP)
+			data = __canonical_address(data, kvmx_virt_addr_bits(vcpu));
+		else if (!__is_canonical_address(data, kvmx_virt_addr_bits(vcpu)))
 			return 1;
 		if (msr == MSR_LSTAR)
 			kvmx_vendor->set_reg(vcpu, KVMX_LSTAR, data);
