@@ -238,7 +238,7 @@ vmm_output() { # vmm_output <variant> <backend>
 }
 
 vmm() { # vmm <backend>: one line per expected nested run
-	local be=$1 v end res boot tm why
+	local be=$1 v end res boot tm wall why
 	[ "$VMM" = 0 ] && return 0
 	if [ -z "$VARIANTS" ]; then
 		line FAIL "$be" vmm-payload "(not built: see initramfs.sh's warnings)"
@@ -248,12 +248,16 @@ vmm() { # vmm <backend>: one line per expected nested run
 		end=$(marker VMM-END | grep -m1 "^@@VMM-END $v $be ")
 		if [ -n "$end" ]; then
 			set -f; set -- $end; set +f
-			res=$4 boot=${5#boot=} tm=${6#t=}
-			shift 6; why=$*
+			res=$4 boot=${5#boot=} tm=${6#t=} wall=?
+			shift 6
+			case ${1:-} in wall=*) wall=${1#wall=}; shift ;; esac
+			why=$*
+			# Guest seconds: to the nested /init, to QEMU's exit; wall.
+			tm="boot ${boot}s, ${tm}s, wall ${wall}s"
 			if [ "$res" = ok ]; then
-				line ok "$be" "vmm-$v" "(boot ${boot}s, ${tm}s)"
+				line ok "$be" "vmm-$v" "($tm)"
 			else
-				line FAIL "$be" "vmm-$v" "(${why}; boot ${boot}s, ${tm}s)"
+				line FAIL "$be" "vmm-$v" "(${why}; $tm)"
 				[ "$DEMO" = 1 ] || vmm_output "$v" "$be"
 			fi
 		elif marker VMM-BEGIN | grep -q "^@@VMM-BEGIN $v $be\$"; then

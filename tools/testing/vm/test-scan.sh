@@ -63,15 +63,15 @@ vmmlog() { # vmmlog <v1's @@VMM-END tail>: v1 ends so, v2 is ok
 	clean "" | sed '/^@@STEP rmmod/,$d'
 	printf '%s\r\n' "@@VMM-BEGIN v1 kvmx" "vmm| %%INNER-BOOTED 1.0" "qemu| kvm: oops" \
 		${1:+"@@VMM-END v1 kvmx $1"} "@@VMM-BEGIN v2 kvmx" \
-		"@@VMM-END v2 kvmx ok boot=20.5 t=31.0" "@@STEP rmmod kvmx ok" \
+		"@@VMM-END v2 kvmx ok boot=20.5 t=31.0 wall=30" "@@STEP rmmod kvmx ok" \
 		"@@DMESG-BEGIN" "@@DMESG-END" "@@DONE"
 }
-vmmlog "ok boot=21.0 t=30.0" >"$T/vm/qemu-$K.log"
-VMM=1 expect 0 '^ok +qemu-fake kvmx +vmm-v1 +\(boot 21.0s, 30.0s\)' vmm-ok
+vmmlog "ok boot=21.0 t=30.0 wall=29" >"$T/vm/qemu-$K.log"
+VMM=1 expect 0 '^ok +qemu-fake kvmx +vmm-v1 +\(boot 21.0s, 30.0s, wall 29s\)' vmm-ok
 VMM=1 expect 0 '^ok +qemu-fake kvmx +vmm-v2 ' vmm-ok2
 VMM=v2 expect 0 '^ok +qemu-fake kvmx +vmm-v2 ' vmm-select
-vmmlog "FAIL boot=- t=1.5 qemu rc=1 before the inner /init: kvm: * x" >"$T/vm/qemu-$K.log"
-VMM=1 expect 1 '^FAIL +qemu-fake kvmx +vmm-v1 +\(qemu rc=1 before the inner /init: kvm: \* x; boot -s, 1.5s\)' vmm-fail
+vmmlog "FAIL boot=- t=1.5 wall=2 qemu rc=1 before the inner /init: kvm: * x" >"$T/vm/qemu-$K.log"
+VMM=1 expect 1 '^FAIL +qemu-fake kvmx +vmm-v1 +\(qemu rc=1 before the inner /init: kvm: \* x; boot -s, 1.5s, wall 2s\)' vmm-fail
 VMM=1 expect 1 '^ +\| qemu\| kvm: oops' vmm-fail-output
 vmmlog "" >"$T/vm/qemu-$K.log"
 VMM=1 expect 1 'FAIL +qemu-fake kvmx +vmm-v1 +\(no @@VMM-END' vmm-hang

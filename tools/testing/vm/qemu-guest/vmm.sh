@@ -12,10 +12,12 @@
 #   qemu|   QEMU's stdout/stderr
 #   kmsg|   kernel messages of this (outer) machine during the run
 #   strace| the end of an strace -e kvm=vcpu rerun, after an early failure
-#   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> [why]
+#   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> wall=<s> [why]
 # boot: QEMU start to the inner /init (guest seconds; "-" if never);
-# t: QEMU start to its exit.  ok needs the inner %%INNER-DONE, the marker
-# on the disk, and QEMU exiting 0 by itself.
+# t: QEMU start to its exit; wall: the same by the RTC, which follows the
+# host's clock (whole seconds): the guest clock is off where the kernel
+# misjudges the TSC under TCG (6.12 does, ~3x fast).  ok needs the inner
+# %%INNER-DONE, the marker on the disk, and QEMU exiting 0 by itself.
 # Env: VMM_TIMEOUT per run (s, default 240); VMM_STALL kill after that many
 # s without console output (90); VMM_STRACE 1 always / 0 never / auto
 # (default: rerun under strace when QEMU failed by itself within 60 s).
@@ -24,6 +26,7 @@ T=${VMM_TIMEOUT:-240} STALL=${VMM_STALL:-90} STRACE=${VMM_STRACE:-auto}
 QEMU=/vmm/qemu-system-x86_64
 
 now() { cut -d' ' -f1 /proc/uptime; }
+rtc() { cat /sys/class/rtc/rtc0/since_epoch 2>/dev/null || echo 0; }
 since() { echo "$(now) $1" | awk '{printf "%.1f", $1 - $2}'; }
 ge() { echo "$1 $2" | awk '{exit !($1 >= $2)}'; }
 mark() { echo "$@"; stty cs8 2>/dev/null; }
@@ -45,7 +48,7 @@ prefix() { # prefix <tag> <file> [tail lines]
 }
 
 # run <dir> <tag> <strace 0|1> <variant options...>: one QEMU run.  Sets
-# RC (exit status), KILLED (why it was killed, or empty), BOOT, TOTAL.
+# RC (exit status), KILLED (why it was killed, or empty), BOOT, TOTAL, WALL.
 run() {
 	local dir=$1 tag=$2 st=$3 pid t0 size=0 s last
 	shift 3
@@ -62,7 +65,7 @@ run() {
 	[ "$st" = 1 ] && set -- /vmm/strace -f -tt -o "$dir/strace" \
 		-e trace=ioctl,exit_group -e kvm=vcpu "$@"
 	dmesg | wc -l >"$dir/kmsg0"
-	t0=$(now) last=$t0 BOOT=- KILLED=
+	t0=$(now) last=$t0 BOOT=- KILLED= w0=$(rtc)
 	"$@" </dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
 	while alive $pid; do
@@ -79,7 +82,7 @@ run() {
 	done
 	wait $pid
 	RC=$?
-	TOTAL=$(since "$t0")
+	TOTAL=$(since "$t0") WALL=$(($(rtc) - w0))
 	dmesg | tail -n +$(($(cat "$dir/kmsg0") + 1)) >"$dir/kmsg"
 }
 
@@ -130,9 +133,9 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	fi
 
 	if [ -z "$why" ]; then
-		mark "@@VMM-END $name $BE ok boot=$BOOT t=$TOTAL"
+		mark "@@VMM-END $name $BE ok boot=$BOOT t=$TOTAL wall=$WALL"
 	else
-		mark "@@VMM-END $name $BE FAIL boot=$BOOT t=$TOTAL $why"
+		mark "@@VMM-END $name $BE FAIL boot=$BOOT t=$TOTAL wall=$WALL $why"
 	fi
 	rm -f "$dir/disk.img" "$dir.strace/disk.img"
 done
