@@ -244,8 +244,8 @@ TEST_F(msr, batch_stops_at_first_failure)
 	EXPECT_EQ(1, KVM_IOCTL(g->vcpu, KVM_SET_MSRS, &b));
 	ASSERT_EQ(1, vcpu_get_msr(g, MSR_IA32_CR_PAT, &v));
 	EXPECT_EQ(0x0007040600070406ULL, v);
-	/* And a non-canonical LSTAR. */
-	EXPECT_EQ(0, vcpu_set_msr(g, MSR_LSTAR, 0x0000800000000000ULL));
+	/* And a non-canonical LSTAR (with 48 and with 57 address bits). */
+	EXPECT_EQ(0, vcpu_set_msr(g, MSR_LSTAR, 0x8000000000000000ULL));
 	ASSERT_EQ(1, vcpu_get_msr(g, MSR_LSTAR, &v));
 	EXPECT_EQ(0xffffffff81000000ULL, v);
 
