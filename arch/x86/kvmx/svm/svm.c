@@ -168,7 +168,11 @@ static int svm_cpu_enable(void)
 
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sc->host_save_area));
-	/* ASIDs used before on this CPU may still be tagged in its TLB. */
+	/*
+	 * ASIDs used before on this CPU may still be tagged in its TLB: start
+	 * a new generation, whose first entry flushes them all.
+	 */
+	sc->asid_generation++;
 	sc->next_asid = svm_max_asid + 1;
 	return 0;
 }
