@@ -232,7 +232,15 @@ vmm_output() { # vmm_output <variant> <backend>
 	local out
 	out=$(printf '%s\n' "$CON" | awk -v b="@@VMM-BEGIN $1 $2" -v e="@@VMM-END $1 $2 " '
 		index($0, b) { on = 1; next } index($0, e) { on = 0 } on')
-	{ printf '%s\n' "$out" | grep -v -e '^vmm| ' -e '^strace| ' -e '^# ' | tail -n 20
+	# QEMU's "host doesn't support requested feature" warnings, one line.
+	{ printf '%s\n' "$out" | grep -v -e '^vmm| ' -e '^strace| ' -e '^# ' | awk '
+		/^qemu\| .*host doesn.t support requested feature: / {
+			f = $0; sub(/.*requested feature: /, "", f); sub(/ .*/, "", f)
+			sub(/^.*\./, "", f)
+			if (!seen[f]++) feats = feats " " f; next }
+		{ print }
+		END { if (feats != "") print "qemu| (warnings) host doesn'"'"'t support requested features:" feats }' |
+		tail -n 20
 	  printf '%s\n' "$out" | grep '^strace| ' | tail -n 8
 	  printf '%s\n' "$out" | grep '^vmm| ' | tail -n 8; } | sed 's/^/      | /'
 }
