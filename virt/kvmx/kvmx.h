@@ -91,6 +91,7 @@ struct kvmx_vcpu {
 
 /* Requests, made by any thread, handled by the vCPU before entry. */
 #define KVMX_REQ_TLB_FLUSH	0
+#define KVMX_REQ_CLOCK_UPDATE	1
 
 static inline void kvmx_make_request(struct kvmx_vcpu *vcpu, int req)
 {
@@ -134,6 +135,8 @@ void kvmx_memslots_free(struct kvmx_vm *vm);
 int kvmx_set_memory_region(struct kvmx_vm *vm,
 			   const struct kvm_userspace_memory_region *mem);
 int kvmx_get_dirty_log(struct kvmx_vm *vm, struct kvm_dirty_log *log);
+int kvmx_guest_rw(struct kvmx_vm *vm, u64 gpa, void *buf, unsigned int len,
+		  bool write);
 struct kvmx_memslot *kvmx_gfn_to_memslot(struct kvmx_memslots *slots,
 					 u64 gfn);
 

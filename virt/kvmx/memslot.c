@@ -243,6 +243,38 @@ int kvmx_set_memory_region(struct kvmx_vm *vm,
 }
 
 /*
+ * Copy to or from guest-physical memory, within one page.  Returns 0, or
+ * -EFAULT when no slot backs the range (or a write hits a read-only
+ * one) or the VMM's mapping faults.  Call from a thread of the VM's mm.
+ */
+int kvmx_guest_rw(struct kvmx_vm *vm, u64 gpa, void *buf, unsigned int len,
+		  bool write)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct kvmx_memslot *slot;
+	void __user *hva;
+	int idx, r = -EFAULT;
+
+	if (offset_in_page(gpa) + len > PAGE_SIZE)
+		return -EINVAL;
+	idx = srcu_read_lock(&vm->srcu);
+	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
+				   gfn);
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
+		goto out;
+	hva = (void __user *)(unsigned long)(slot->userspace_addr +
+		((gfn - slot->base_gfn) << PAGE_SHIFT) + offset_in_page(gpa));
+	if (write ? copy_to_user(hva, buf, len) : copy_from_user(buf, hva, len))
+		goto out;
+	if (write && slot->dirty_bitmap)
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+	r = 0;
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return r;
+}
+
+/*
  * Hand the log to userspace and start a new one.  Each word is taken with
  * xchg, so a page dirtied meanwhile lands in this log or the next one.
  */

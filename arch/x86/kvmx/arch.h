@@ -25,6 +25,14 @@ struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
 	u64 tsc_khz;
 	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
+
+	/* kvmclock: the master line and the guest's offset from it. */
+	u64 master_tsc, master_ns;
+	s64 kvmclock_offset;
+	u32 clock_mul;
+	s8 clock_shift;
+	bool master_stable;
+	u32 wall_version;
 };
 
 /* An exit to userspace that must be completed on the next KVM_RUN. */
@@ -62,6 +70,9 @@ struct kvmx_arch_vcpu {
 
 	/* Guest MSRs kvmx keeps itself. */
 	u64 msr_misc_enable;
+	u64 msr_system_time;		/* kvmclock page, bit 0: enabled */
+	u64 msr_wall_clock;
+	u32 pvclock_version;
 	u64 msr_ucode_rev;
 	u64 msr_tsc_aux;
 	u64 msr_mtrr_def_type;

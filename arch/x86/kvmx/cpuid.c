@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/xstate.h>
+#include <asm/kvm_para.h>
 
 #include "x86.h"
 
@@ -132,7 +133,10 @@ static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
 	x->ecx = 0x564b4d56;
 	x->edx = 0x4d;
 	x = cpuid_add(e, &n, 0x40000001, 0, 0);
-	x->eax = x->ebx = x->ecx = x->edx = 0;
+	x->eax = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_NOP_IO_DELAY) |
+		 BIT(KVM_FEATURE_CLOCKSOURCE2) |
+		 BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
+	x->ebx = x->ecx = x->edx = 0;
 
 	for (fn = 0x80000000; fn <= max_ext; fn++) {
 		x = cpuid_add(e, &n, fn, 0, 0);

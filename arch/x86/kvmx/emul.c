@@ -45,32 +45,14 @@ static int emul_access_phys(void *opaque, u64 gpa, void *buf,
 			    unsigned int len, bool write)
 {
 	struct kvmx_vcpu *vcpu = opaque;
-	struct kvmx_vm *vm = vcpu->vm;
-	struct kvmx_memslot *slot;
-	void __user *hva;
-	int idx, r = X86_PHYS_MMIO;
-	u64 gfn = gpa >> PAGE_SHIFT;
 
-	idx = srcu_read_lock(&vm->srcu);
-	slot = kvmx_gfn_to_memslot(srcu_dereference(vm->memslots, &vm->srcu),
-				   gfn);
-	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
-		/* Not RAM: an in-kernel ioeventfd may still take a write. */
-		if (write && kvmx_io_bus_write(vm, KVMX_MMIO_BUS, gpa, len, buf))
-			r = X86_PHYS_OK;
-		goto out;
-	}
-	hva = (void __user *)(unsigned long)(slot->userspace_addr +
-		((gfn - slot->base_gfn) << PAGE_SHIFT) + offset_in_page(gpa));
-	/* As in KVM, memory that cannot be accessed is left to userspace. */
-	if (write ? copy_to_user(hva, buf, len) : copy_from_user(buf, hva, len))
-		goto out;
-	if (write && slot->dirty_bitmap)
-		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
-	r = X86_PHYS_OK;
-out:
-	srcu_read_unlock(&vm->srcu, idx);
-	return r;
+	if (!kvmx_guest_rw(vcpu->vm, gpa, buf, len, write))
+		return X86_PHYS_OK;
+	/* Not RAM: an in-kernel ioeventfd may still take a write. */
+	if (write && kvmx_io_bus_write(vcpu->vm, KVMX_MMIO_BUS, gpa, len, buf))
+		return X86_PHYS_OK;
+	/* As in KVM, what no memory backs is left to userspace. */
+	return X86_PHYS_MMIO;
 }
 
 /* For the walker's accessed/dirty updates in guest page tables. */

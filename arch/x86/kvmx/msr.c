@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/xcr.h>
+#include <asm/kvm_para.h>
 #include <asm/msr.h>
 #include <asm/mtrr.h>
 #include <asm/tsc.h>
@@ -20,6 +21,8 @@ static const u32 kvmx_msrs_to_save[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
+	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
+	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 };
 
 static const u32 kvmx_feature_msrs[] = {
@@ -128,6 +131,14 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 		break;
 	case MSR_IA32_UCODE_REV:
 		*data = vcpu->arch.msr_ucode_rev;
+		break;
+	case MSR_KVM_SYSTEM_TIME:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		*data = vcpu->arch.msr_system_time;
+		break;
+	case MSR_KVM_WALL_CLOCK:
+	case MSR_KVM_WALL_CLOCK_NEW:
+		*data = vcpu->arch.msr_wall_clock;
 		break;
 	/* Model-specific MSRs guests read at boot: zero, as KVM answers. */
 	case MSR_K7_HWCR:
@@ -252,6 +263,18 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 		break;
 	case MSR_IA32_MISC_ENABLE:
 		vcpu->arch.msr_misc_enable = data;
+		break;
+	case MSR_KVM_SYSTEM_TIME:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		vcpu->arch.msr_system_time = data;
+		kvmx_kvmclock_update(vcpu);
+		break;
+	case MSR_KVM_WALL_CLOCK:
+	case MSR_KVM_WALL_CLOCK_NEW:
+		vcpu->arch.msr_wall_clock = data;
+		/* A VMM restoring state only sets the value. */
+		if (!host)
+			kvmx_kvmclock_write_wall(vcpu, data);
 		break;
 	case MSR_IA32_UCODE_REV:
 		/* Guests write 0 before reading it back: ignore them. */

@@ -319,6 +319,8 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 
 	if (kvmx_check_request(vcpu, KVMX_REQ_TLB_FLUSH))
 		kvmx_vendor->flush_tlb(vcpu);
+	if (kvmx_check_request(vcpu, KVMX_REQ_CLOCK_UPDATE))
+		kvmx_kvmclock_update(vcpu);
 
 	local_irq_disable();
 	WRITE_ONCE(vcpu->mode, KVMX_MODE_IN_GUEST);

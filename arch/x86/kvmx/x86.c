@@ -100,6 +100,9 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_SYNC_REGS:
 		return KVM_SYNC_X86_VALID_FIELDS;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
+		       KVM_CLOCK_HOST_TSC;
 	default:
 		return 0;
 	}
@@ -129,6 +132,7 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	vm->arch.tsc_khz = tsc_khz;
+	kvmx_kvmclock_init(vm);
 	return kvmx_mmu_create(vm);
 }
 
@@ -162,6 +166,20 @@ long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 	case KVM_SET_TSS_ADDR:
 		/* Only VMX without unrestricted guest needs it; accept as KVM. */
 		return arg > 0xffffffffUL - 3 * PAGE_SIZE ? -EINVAL : 0;
+	case KVM_GET_CLOCK: {
+		struct kvm_clock_data data;
+
+		kvmx_get_clock(vm, &data);
+		return copy_to_user((void __user *)arg, &data, sizeof(data)) ?
+		       -EFAULT : 0;
+	}
+	case KVM_SET_CLOCK: {
+		struct kvm_clock_data data;
+
+		if (copy_from_user(&data, (void __user *)arg, sizeof(data)))
+			return -EFAULT;
+		return kvmx_set_clock(vm, &data);
+	}
 	case KVM_SET_IDENTITY_MAP_ADDR: {
 		u64 addr;
 

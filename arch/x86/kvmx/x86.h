@@ -51,6 +51,13 @@ int kvmx_msrs_ioctl(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,
 		    bool set);
 int kvmx_dev_get_feature_msrs(struct kvm_msrs __user *argp);
 
+/* kvmclock.c */
+void kvmx_kvmclock_init(struct kvmx_vm *vm);
+void kvmx_kvmclock_update(struct kvmx_vcpu *vcpu);
+void kvmx_kvmclock_write_wall(struct kvmx_vcpu *vcpu, u64 gpa);
+int kvmx_get_clock(struct kvmx_vm *vm, struct kvm_clock_data *data);
+int kvmx_set_clock(struct kvmx_vm *vm, const struct kvm_clock_data *data);
+
 /* mmu/mmu.c */
 int kvmx_mmu_create(struct kvmx_vm *vm);
 void kvmx_mmu_destroy(struct kvmx_vm *vm);

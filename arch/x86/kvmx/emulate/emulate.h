@@ -52,6 +52,7 @@
 #define X86_VEC_SS	12
 #define X86_VEC_GP	13
 #define X86_VEC_PF	14
+#define X86_VEC_AC	17
 
 /* A segment register's hidden part, as VMCB/VMCS hold it. */
 struct x86_seg_desc {

@@ -144,6 +144,10 @@ static int translate(struct x86_emul *e, u8 seg, u64 ea, unsigned int size,
 		return r;
 	if ((flags & EMUL_M_ALIGN) && (la & (size - 1)))
 		return emul_gp0(e);
+	/* Alignment checking: CPL 3 with CR0.AM and RFLAGS.AC set. */
+	if (!(flags & EMUL_M_NOAC) && e->cpl == 3 && (la & (size - 1)) &&
+	    (e->cr0 & X86_CR0_AM) && (e->rflags & X86_FL_AC))
+		return emul_exception(e, X86_VEC_AC, true, 0);
 
 	if (e->cpl == 3)
 		access |= X86_ACC_USER;
