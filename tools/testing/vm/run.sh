@@ -166,7 +166,9 @@ marker() { printf '%s\n' "$CON" | grep -o "@@$1.*"; }
 # Output of one test, for a failure report.
 test_output() { # test_output <test> <backend>
 	printf '%s\n' "$CON" | awk -v b="@@BEGIN $1 $2" -v e="@@END $1 $2 " '
-		index($0, b) { on = 1; next } index($0, e) { on = 0 } on' |
+		# b at the end of the line: "... kvm" is not "... kvmx".
+		(i = index($0, b)) && substr($0, i + length(b)) == "" { on = 1; next }
+		index($0, e) { on = 0 } on' |
 		tail -n 20 | sed 's/^/      | /'
 }
 
@@ -231,7 +233,9 @@ tests() { # tests <backend>: one line per expected test
 vmm_output() { # vmm_output <variant> <backend>
 	local out
 	out=$(printf '%s\n' "$CON" | awk -v b="@@VMM-BEGIN $1 $2" -v e="@@VMM-END $1 $2 " '
-		index($0, b) { on = 1; next } index($0, e) { on = 0 } on')
+		# b at the end of the line: "... kvm" is not "... kvmx".
+		(i = index($0, b)) && substr($0, i + length(b)) == "" { on = 1; next }
+		index($0, e) { on = 0 } on')
 	# QEMU's "host doesn't support requested feature" warnings, one line.
 	{ printf '%s\n' "$out" | grep -v -e '^vmm| ' -e '^strace| ' -e '^# ' | awk '
 		/^qemu\| .*host doesn.t support requested feature: / {

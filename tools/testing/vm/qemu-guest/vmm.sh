@@ -11,6 +11,7 @@
 #   vmm|    the nested guest's serial console
 #   qemu|   QEMU's stdout/stderr
 #   kmsg|   kernel messages of this (outer) machine during the run
+#   stack|  QEMU's threads' kernel stacks when it had to be killed
 #   strace| the end of an strace -e kvm=vcpu rerun, after an early failure
 #   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> wall=<s> [why]
 # boot: QEMU start to the inner /init (guest seconds; "-" if never);
@@ -33,12 +34,21 @@ mark() { echo "$@"; stty cs8 2>/dev/null; }
 alive() { # a process that exists and is not a zombie
 	[ -r "/proc/$1/stat" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
-kill_tree() { # kill_tree <pid>: it and its descendants (strace's QEMU)
+tree() { # tree <pid>: it and its descendants (strace's QEMU)
 	local p
+	echo "$1"
 	for p in $(awk -v pp="$1" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null); do
-		kill_tree "$p"
+		tree "$p"
 	done
-	kill -KILL "$1" 2>/dev/null
+}
+stacks() { # stacks <pid>: where each thread of the tree is in the kernel
+	local p t
+	for p in $(tree "$1"); do
+		for t in /proc/"$p"/task/*; do
+			echo "$p/${t##*/} $(cat "$t/comm" 2>/dev/null) $(grep '^State:' "$t/status" 2>/dev/null)"
+			sed 's/^/  /' "$t/stack" 2>/dev/null
+		done
+	done
 }
 prefix() { # prefix <tag> <file> [tail lines]
 	[ -s "$2" ] || return 0
@@ -56,6 +66,7 @@ run() {
 	: >"$dir/console"
 	dd if=/dev/zero of="$dir/disk.img" bs=1M count=8 2>/dev/null
 	set -- "$QEMU" -L /vmm/share -accel kvm "$@" \
+		-name "$tag,debug-threads=on" \
 		-nodefaults -display none -no-reboot -net none \
 		-serial "file:$dir/console" \
 		-kernel /vmm/vmlinuz -initrd /vmm/inner.cpio \
@@ -78,10 +89,27 @@ run() {
 		elif ge "$(since "$last")" "$STALL"; then
 			KILLED="stalled: no console output for ${STALL}s"
 		fi
-		[ -n "$KILLED" ] && { kill_tree $pid; break; }
+		[ -n "$KILLED" ] && break
 	done
-	wait $pid
-	RC=$?
+	RC=
+	if [ -n "$KILLED" ]; then
+		# Where QEMU's threads are (a vCPU thread stuck in KVM_RUN shows
+		# the module's functions), then kill.  One that does not die is
+		# stuck in the kernel: do not wait for it.
+		stacks $pid >"$dir/stack"
+		kill -KILL $(tree $pid) 2>/dev/null
+		s=0
+		while alive $pid && [ $s -lt 20 ]; do sleep 0.5; s=$((s + 1)); done
+		if alive $pid; then
+			KILLED="$KILLED; QEMU does not die after SIGKILL (stuck in the kernel)"
+			stacks $pid >>"$dir/stack"
+			RC=137
+		fi
+	fi
+	if [ -z "$RC" ]; then
+		wait $pid
+		RC=$?
+	fi
 	TOTAL=$(since "$t0") WALL=$(($(rtc) - w0))
 	dmesg | tail -n +$(($(cat "$dir/kmsg0") + 1)) >"$dir/kmsg"
 }
@@ -97,6 +125,7 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	prefix vmm "$dir/console"
 	prefix qemu "$dir/qemu.log"
 	prefix kmsg "$dir/kmsg"
+	prefix stack "$dir/stack"
 	[ "$st" = 1 ] && prefix strace "$dir/strace" 60
 
 	disk=$(dd if="$dir/disk.img" bs=64 count=1 2>/dev/null | tr -d '\000' | head -n 1)
