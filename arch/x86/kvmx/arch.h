@@ -70,6 +70,9 @@ struct kvmx_arch_vcpu {
 
 	/* Guest MSRs kvmx keeps itself. */
 	u64 msr_misc_enable;
+	u64 mcg_cap, mcg_status, mcg_ctl;
+	u64 mce_banks[4 * 32];		/* CTL, STATUS, ADDR, MISC per bank */
+	bool triple_fault;		/* shut down at the next entry */
 	u64 msr_system_time;		/* kvmclock page, bit 0: enabled */
 	u64 msr_wall_clock;
 	u32 pvclock_version;

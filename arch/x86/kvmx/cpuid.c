@@ -25,8 +25,8 @@ static const u32 leaf1_ecx = F(0) /* SSE3 */ | F(1) /* PCLMULQDQ */ |
 	F(28) /* AVX */ | F(29) /* F16C */ | F(30) /* RDRAND */;
 static const u32 leaf1_edx = F(0) /* FPU */ | F(1) /* VME */ | F(2) /* DE */ |
 	F(3) /* PSE */ | F(4) /* TSC */ | F(5) /* MSR */ | F(6) /* PAE */ |
-	F(8) /* CX8 */ | F(11) /* SEP */ | F(12) /* MTRR */ | F(13) /* PGE */ |
-	F(15) /* CMOV */ | F(16) /* PAT */ | F(17) /* PSE36 */ |
+	F(7) /* MCE */ | F(8) /* CX8 */ | F(9) /* APIC */ | F(11) /* SEP */ |
+	F(12) /* MTRR */ | F(13) /* PGE */ | F(14) /* MCA */ | F(15) /* CMOV */ | F(16) /* PAT */ | F(17) /* PSE36 */ |
 	F(19) /* CLFLUSH */ | F(23) /* MMX */ | F(24) /* FXSR */ |
 	F(25) /* SSE */ | F(26) /* SSE2 */;
 static const u32 leaf7_ebx = F(0) /* FSGSBASE */ | F(3) /* BMI1 */ |
@@ -39,8 +39,8 @@ static const u32 ext1_ecx = F(0) /* LAHF */ | F(5) /* LZCNT */ |
 static const u32 ext1_edx = F(11) /* SYSCALL */ | F(20) /* NX */ |
 	F(26) /* 1G pages */ | F(29) /* LM */ |
 	/* AMD repeats some leaf 1 bits here */
-	(F(0) | F(1) | F(2) | F(3) | F(4) | F(5) | F(6) | F(8) | F(12) |
-	 F(13) | F(15) | F(16) | F(17) | F(23) | F(24));
+	(F(0) | F(1) | F(2) | F(3) | F(4) | F(5) | F(6) | F(7) | F(8) |
+	 F(9) | F(12) | F(13) | F(14) | F(15) | F(16) | F(17) | F(23) | F(24));
 #undef F
 
 /* Size of the XSAVE area for the components in @xcr0, standard format. */

@@ -23,6 +23,7 @@ static const u32 kvmx_msrs_to_save[] = {
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE,
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
+	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 };
 
 static const u32 kvmx_feature_msrs[] = {
@@ -81,6 +82,8 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 	struct kvm_segment seg;
 	int i;
 
+	if (kvmx_is_mce_msr(msr))
+		return kvmx_get_mce_msr(vcpu, msr, data, host);
 	switch (msr) {
 	case MSR_EFER:
 		*data = kvmx_vendor->get_reg(vcpu, KVMX_EFER);
@@ -196,6 +199,8 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 	struct kvm_segment seg;
 	int i;
 
+	if (kvmx_is_mce_msr(msr))
+		return kvmx_set_mce_msr(vcpu, msr, data, host);
 	switch (msr) {
 	case MSR_EFER:
 		if (!kvmx_efer_valid(vcpu, data, host))

@@ -321,6 +321,11 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 		kvmx_vendor->flush_tlb(vcpu);
 	if (kvmx_check_request(vcpu, KVMX_REQ_CLOCK_UPDATE))
 		kvmx_kvmclock_update(vcpu);
+	if (vcpu->arch.triple_fault) {
+		vcpu->arch.triple_fault = false;
+		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	}
 
 	local_irq_disable();
 	WRITE_ONCE(vcpu->mode, KVMX_MODE_IN_GUEST);

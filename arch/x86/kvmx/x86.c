@@ -100,6 +100,8 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_SYNC_REGS:
 		return KVM_SYNC_X86_VALID_FIELDS;
+	case KVM_CAP_MCE:
+		return KVMX_MAX_MCE_BANKS;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 		       KVM_CLOCK_HOST_TSC;
@@ -121,6 +123,8 @@ long kvmx_arch_dev_ioctl(unsigned int ioctl, unsigned long arg)
 		return kvmx_get_msr_index_list(argp, true);
 	case KVM_GET_MSRS:
 		return kvmx_dev_get_feature_msrs(argp);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return kvmx_get_mce_cap_supported(argp);
 	default:
 		return -EINVAL;
 	}
@@ -218,6 +222,7 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 	}
 	kvmx_vendor->set_reg(vcpu, KVMX_TDP_ROOT, kvmx_mmu_root(vcpu->vm));
 	kvmx_x86_vcpu_reset(vcpu);
+	kvmx_mce_reset(vcpu);
 
 	/* As KVM: the TSC starts at 0 with the first vCPU, and all agree. */
 	cmpxchg64(&vcpu->vm->arch.tsc_offset, 0, -rdtsc());
@@ -264,6 +269,9 @@ long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 		return kvmx_msrs_ioctl(vcpu, argp, true);
 	case KVM_GET_TSC_KHZ:
 		return vcpu->vm->arch.tsc_khz;
+	case KVM_X86_SETUP_MCE:
+	case KVM_X86_SET_MCE:
+		return kvmx_mce_ioctl(vcpu, ioctl, argp);
 	case KVM_TRANSLATE: {
 		struct kvm_translation tr;
 

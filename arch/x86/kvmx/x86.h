@@ -51,6 +51,16 @@ int kvmx_msrs_ioctl(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,
 		    bool set);
 int kvmx_dev_get_feature_msrs(struct kvm_msrs __user *argp);
 
+/* mce.c */
+#define KVMX_MAX_MCE_BANKS	32
+bool kvmx_is_mce_msr(u32 msr);
+int kvmx_get_mce_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host);
+int kvmx_set_mce_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host);
+void kvmx_mce_reset(struct kvmx_vcpu *vcpu);
+long kvmx_mce_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
+		    void __user *argp);
+long kvmx_get_mce_cap_supported(u64 __user *argp);
+
 /* kvmclock.c */
 void kvmx_kvmclock_init(struct kvmx_vm *vm);
 void kvmx_kvmclock_update(struct kvmx_vcpu *vcpu);

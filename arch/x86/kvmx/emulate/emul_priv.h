@@ -40,7 +40,6 @@ void emul_set_vec(struct x86_emul *e, unsigned int reg, const void *buf,
 u64 emul_ea(struct x86_emul *e);
 #define EMUL_M_RMW	0x1	/* read with write intent (RMW, XCHG..) */
 #define EMUL_M_ALIGN	0x2	/* must be aligned to its size, else #GP */
-#define EMUL_M_NOAC	0x4	/* not subject to alignment checking */
 
 int emul_read(struct x86_emul *e, u8 seg, u64 ea, void *buf,
 	      unsigned int size, unsigned int flags);
