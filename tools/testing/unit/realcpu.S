@@ -68,7 +68,8 @@ tramp_slot:
 	mov	saved_rsp(%rip), %rsp
 	pushfq
 	popq	tramp_out + ST_RFLAGS(%rip)
-	cld
+	pushq	$0x202			/* DF and AC off again for C */
+	popfq
 	vzeroupper
 	pop	%r15
 	pop	%r14

@@ -24,6 +24,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
 	ucontext_t *uc = uc_;
 
+	/* The kernel leaves RFLAGS.AC set for the handler: clear it first. */
+	__asm__ volatile("pushq $0x202; popfq" ::: "cc", "memory");
 	real_last.signo = sig;
 	real_last.trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
 	real_last.err = uc->uc_mcontext.gregs[REG_ERR];
@@ -102,7 +104,7 @@ int real_run(const uint8_t *insn, unsigned int len,
 		return 0;
 	}
 	/* Faulted: the trampoline never restored anything but the stack. */
-	__asm__ volatile("cld; vzeroupper");
+	__asm__ volatile("pushq $0x202; popfq; vzeroupper");
 	syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
 	f->signo = real_last.signo;
 	f->trapno = real_last.trapno;

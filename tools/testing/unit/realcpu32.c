@@ -126,7 +126,7 @@ static void build(void)
 	b(&e, 1, 0x9c);					/* pushfd */
 	b(&e, 2, 0x8f, 0x05);
 	d32(&e, scr(SCR_OUT + 128));			/* pop [flags] */
-	b(&e, 1, 0xfc);					/* cld */
+	b(&e, 3, 0x6a, 0x02, 0x9d);			/* DF, AC off */
 	b(&e, 1, 0xea);
 	d32(&e, (uint32_t)(uintptr_t)back64);
 	b(&e, 2, 0x33, 0x00);				/* ljmp 0x33:back64 */
@@ -194,7 +194,7 @@ int real32_run(const uint8_t *insn, unsigned int len,
 		memcpy(out, area + 4096 + SCR_OUT, sizeof(*out));
 		return 0;
 	}
-	__asm__ volatile("cld; vzeroupper");
+	__asm__ volatile("pushq $0x202; popfq; vzeroupper");
 	f->signo = real_last.signo;
 	f->trapno = real_last.trapno;
 	f->err = real_last.err;

@@ -1031,7 +1031,8 @@ static void init_gen(struct gen *g, struct rng *rng, int compat)
 	g->slot_va = (uintptr_t)(compat ? real32_slot() : real_slot());
 	for (i = 0; i < 16; i++)
 		g->st.gpr[i] = chance(rng, 20) ? rnd(rng, 512) : rnd64(rng);
-	g->st.rflags = FL_INIT | (rnd64(rng) & X86_FL_ARITH);
+	g->st.rflags = FL_INIT | (rnd64(rng) & X86_FL_ARITH) |
+		       (chance(rng, 15) ? X86_FL_AC : 0);
 	for (i = 0; i < REAL_DATA_SIZE; i += 8) {
 		uint64_t v = rnd64(rng);
 
