@@ -4,6 +4,8 @@
  * what the kernel can, and exit to userspace with KVM's kvm_run contents
  * for the rest.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <asm/debugreg.h>
@@ -104,6 +106,11 @@ static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	struct kvm_run *run = vcpu->run;
 	void *data = page_address(vcpu->pio_page);
 
+	pr_debug("vcpu%u: %s%s port %#x size %u rip %#lx rax %#lx\n",
+		 vcpu->vcpu_id, exit->io.in ? "in" : "out",
+		 exit->io.string ? "s" : "", exit->io.port, exit->io.size,
+		 vcpu->arch.regs[KVMX_RIP], vcpu->arch.regs[KVMX_RAX]);
+
 	if (exit->io.string)
 		return kvmx_string_pio(vcpu, exit);
 	/* An ioeventfd may take an OUT without userspace. */
@@ -192,6 +199,11 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	struct kvm_run *run = vcpu->run;
 	u64 data[2];
 	int r;
+
+	if (exit->reason != KVMX_EXIT_IO && exit->reason != KVMX_EXIT_NONE)
+		pr_debug("vcpu%u: exit %d (hw %#llx) rip %#lx\n", vcpu->vcpu_id,
+			 exit->reason, exit->hw_reason,
+			 vcpu->arch.regs[KVMX_RIP]);
 
 	switch (exit->reason) {
 	case KVMX_EXIT_NONE:

@@ -27,9 +27,12 @@ mount -t debugfs debugfs /sys/kernel/debug
 # stdio: take the console now that devtmpfs has it.
 exec </dev/console >/dev/console 2>&1
 
-TIMEOUT=60 ORACLE=0 DEMO=0 VMM=0
+TIMEOUT=60 ORACLE=0 DEMO=0 VMM=0 MODARGS=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
+	# kvmx.modarg=a=b: a module parameter for insmod kvmx.ko (debugging:
+	# kvmx.modarg=dyndbg=+p turns on its pr_debug messages).
+	kvmx.modarg=*) MODARGS="$MODARGS ${arg#*=}" ;;
 	kvmx.timeout=*) TIMEOUT=${arg#*=} ;;
 	kvmx.oracle=*) ORACLE=${arg#*=} ;;
 	kvmx.demo=*) DEMO=${arg#*=} ;;
@@ -108,7 +111,7 @@ mark "@@CPU ${VENDOR:-none} $(grep -m1 'model name' /proc/cpuinfo)"
 # ---- phase kvmx --------------------------------------------------------
 if [ ! -f /kvmx.ko ]; then
 	mark "@@STEP insmod kvmx FAIL /kvmx.ko not in initramfs (module not built?)"
-elif step insmod kvmx insmod /kvmx.ko; then
+elif step insmod kvmx insmod /kvmx.ko $MODARGS; then
 	if [ -c /dev/kvm ]; then
 		mark "@@STEP dev_kvm kvmx ok"
 	else

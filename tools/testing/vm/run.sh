@@ -67,6 +67,8 @@ fi
 # that the guest dumps at the end.
 CMDLINE="console=ttyS0 tsc=reliable panic=-1 log_buf_len=8M"
 CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
+# MODARGS="a=1 dyndbg=+p": parameters for insmod kvmx.ko.
+for a in ${MODARGS:-}; do CMDLINE="$CMDLINE kvmx.modarg=$a"; done
 CMDLINE="$CMDLINE kvmx.vmm=$VMM kvmx.vmm_timeout=$VMM_TIMEOUT${VMM_STRACE:+ kvmx.vmm_strace=$VMM_STRACE}"
 
 boot_qemu() {
