@@ -31,6 +31,7 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/traps.h>
+#include <asm/tsc.h>
 #include <asm/vmx.h>
 
 #include "kvmx.h"
@@ -91,6 +92,8 @@ struct vmx_config {
 	bool invept_single;
 	bool invvpid_single;
 	bool zero_len_soft;	/* soft interrupts injected with length 0 */
+	bool preempt_timer;
+	u32 preempt_ticks;	/* ~1 ms of the VMX-preemption timer */
 	/* CR0/CR4 bits the guest writes without an exit. */
 	unsigned long cr0_guest_bits, cr4_guest_bits;
 	unsigned long cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
@@ -111,7 +114,7 @@ struct vmx_vcpu {
 	u64 ept_root;
 	bool flush_ept, flush_vpid;
 
-	u32 exec;			/* the controls as last written */
+	u32 pin, exec;			/* the controls as last written */
 	u32 entry;
 	bool injected;			/* VM_ENTRY_INTR_INFO_FIELD is set */
 
@@ -137,6 +140,7 @@ struct vmx_vcpu {
 		u16 ds, es, fs, gs, ldt;
 		u64 kernel_gs_base;
 		u64 star, lstar, cstar, sfmask;
+		u64 debugctl;
 		struct desc_ptr idt;
 	} host;
 
@@ -254,7 +258,8 @@ static int vmx_setup_config(void)
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				   MSR_IA32_VMX_PINBASED_CTLS,
 		       PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-		       PIN_BASED_VIRTUAL_NMIS, &c->pin, "pin-based");
+		       PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER,
+		       &c->pin, "pin-based");
 	if (r)
 		return r;
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
@@ -306,6 +311,9 @@ static int vmx_setup_config(void)
 	/* IA-32e mode follows the guest's EFER.LMA. */
 	c->entry &= ~VM_ENTRY_IA32E_MODE;
 	c->vnmi = c->pin & PIN_BASED_VIRTUAL_NMIS;
+	/* Armed per entry, see vmx_run(). */
+	c->preempt_timer = c->pin & PIN_BASED_VMX_PREEMPTION_TIMER;
+	c->pin &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
 
 	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_vpid);
 	/* The shared MMU builds 4-level WB tables with 2 MiB leaves. */
@@ -332,6 +340,8 @@ static int vmx_setup_config(void)
 
 	rdmsrl(MSR_IA32_VMX_MISC, misc);
 	c->zero_len_soft = misc & VMX_MISC_ZERO_LEN_INS;
+	/* The timer counts down at the TSC rate shifted right by MISC[4:0]. */
+	c->preempt_ticks = max_t(u32, (tsc_khz ?: 1000000) >> (misc & 0x1f), 1);
 
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, v);
 	c->cr0_fixed0 = v;
@@ -1064,6 +1074,9 @@ static void vmx_switch_to_guest(struct vmx_vcpu *vmx)
 	store_idt(&vmx->host.idt);
 	rdmsrl(MSR_FS_BASE, fs_base);
 	rdmsrl(MSR_GS_BASE, gs_base);	/* this CPU's per-cpu base */
+	/* Exits clear DEBUGCTL (not every emulator has it: Bochs). */
+	if (rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &vmx->host.debugctl))
+		vmx->host.debugctl = 0;
 
 	/* Exits may only load selectors with RPL 0 and TI 0. */
 	vmcs_write(HOST_FS_SELECTOR, vmx->host.fs & 7 ? 0 : vmx->host.fs);
@@ -1174,7 +1187,10 @@ static void vmx_init_vmcs(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx)
 	u32 exec2 = c->exec2;
 	u64 v;
 
-	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, c->pin);
+	vmx->pin = c->pin;
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx->pin);
+	if (c->preempt_timer)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, c->preempt_ticks);
 	vmx->exec = c->exec;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->exec);
 	if (vmx->vpid) {
@@ -1650,6 +1666,7 @@ static void vmx_decode_exit(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
 				     vmcs_read(VM_EXIT_INTR_INFO));
 		break;
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
+	case EXIT_REASON_PREEMPTION_TIMER:
 	case EXIT_REASON_INIT_SIGNAL:
 	case EXIT_REASON_SIPI_SIGNAL:
 		exit->reason = KVMX_EXIT_NONE;
@@ -1768,6 +1785,26 @@ static void vmx_fixup_interruptibility(struct kvmx_vcpu *vcpu)
 		vmcs_set_bits(GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
 }
 
+/*
+ * Bochs 2.7 decides whether host interrupts reach a VMX guest when RFLAGS.IF
+ * changes, not at VM entry: a guest entered with IF clear (from a host with
+ * interrupts off) never exits for one until it sets IF itself.  Bound such
+ * stretches with the VMX-preemption timer.  On real CPUs this costs an exit
+ * per millisecond of a guest that runs with interrupts off.
+ */
+static void vmx_update_preempt_timer(struct kvmx_vcpu *vcpu,
+				     struct vmx_vcpu *vmx)
+{
+	u32 pin = vmx->pin & ~PIN_BASED_VMX_PREEMPTION_TIMER;
+
+	if (vmx_cfg.preempt_timer && !(vcpu->arch.rflags & X86_EFLAGS_IF))
+		pin |= PIN_BASED_VMX_PREEMPTION_TIMER;
+	if (pin != vmx->pin) {
+		vmx->pin = pin;
+		vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+	}
+}
+
 /* Put an injection that never happened back where the run loop finds it. */
 static void vmx_cancel_injection(struct vmx_vcpu *vmx, struct kvmx_event *ev)
 {
@@ -1803,7 +1840,7 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 		    struct kvmx_event *reinject)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	unsigned long host_dr7, debugctl, cr3, cr4, dr6;
+	unsigned long host_dr7, cr3, cr4, dr6;
 	u32 reason, intr_info = 0, idt_info;
 	u64 host_xcr0 = 0;
 	bool swap_xcr0, fail;
@@ -1839,6 +1876,7 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vmcs_write(GUEST_RIP, vcpu->arch.regs[KVMX_RIP]);
 	vmcs_write(GUEST_RFLAGS, vcpu->arch.rflags);
 	vmx_fixup_interruptibility(vcpu);
+	vmx_update_preempt_timer(vcpu, vmx);
 
 	/*
 	 * Breakpoints are the guest's while it runs.  VMX switches DR7 and
@@ -1850,7 +1888,6 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	kvmx_load_guest_dr0_3(vcpu, vmx->host_dr);
 	if (vmx->dr6 != DR6_RESERVED)
 		set_debugreg(vmx->dr6, 6);
-	debugctl = get_debugctlmsr();
 
 	swap_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) &&
 		    (vmcs_read(GUEST_CR4) & X86_CR4_OSXSAVE);
@@ -1868,8 +1905,8 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vmx->cr2 = native_read_cr2();
 	if (swap_xcr0 && host_xcr0 != vcpu->arch.xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	if (debugctl)
-		update_debugctlmsr(debugctl);
+	if (vmx->host.debugctl)
+		update_debugctlmsr(vmx->host.debugctl);
 	get_debugreg(dr6, 6);
 	vmx->dr6 = dr6;
 	if (dr6 != DR6_RESERVED)
