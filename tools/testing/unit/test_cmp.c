@@ -610,7 +610,11 @@ static void gen_cmpxchg(struct gen *g, struct enc *e, const struct form *f)
 				     load_mem(g, off, size);
 }
 
-/* MOVS/STOS/LODS with optional REP, both directions. */
+/*
+ * MOVS/STOS/LODS/CMPS/SCAS with optional REP, both directions; for the
+ * compares the data often matches for a while, so REPE/REPNE end both
+ * ways.
+ */
 static void gen_string(struct gen *g, struct enc *e, const struct form *f)
 {
 	int vs = vsized_op(f), rep = chance(g->rng, 60);
@@ -631,8 +635,11 @@ static void gen_string(struct gen *g, struct enc *e, const struct form *f)
 	size_prefixes(g, e, vs);
 	if (g->ad16) {
 		/* ES is flat in 32-bit code: 16-bit DI cannot reach data. */
+		int k = e->npfx - 1 - (e->pfx[e->npfx - 1] == 0x66);
+
 		g->ad16 = 0;
-		e->pfx[e->npfx - 1 - (e->pfx[e->npfx - 1] == 0x66)] = 0x3e;
+		memmove(e->pfx + k, e->pfx + k + 1, e->npfx - k - 1);
+		e->npfx--;
 	}
 	set_op(e, f, 0);
 	size = op_size(e, vs);
@@ -643,6 +650,13 @@ static void gen_string(struct gen *g, struct enc *e, const struct form *f)
 
 	si = rnd(g->rng, REAL_DATA_SIZE - span + 1);
 	di = rnd(g->rng, REAL_DATA_SIZE - span + 1);
+	if ((op & 0xfe) == 0xa6 && chance(g->rng, 60))
+		memmove(g->mem + di, g->mem + si, span);
+	if ((op & 0xfe) == 0xae && chance(g->rng, 60))
+		for (unsigned int k = 0; k < span; k++)
+			g->mem[di + k] = g->st.gpr[X86_RAX] >> (8 * (k % size));
+	if ((op & 0xf6) == 0xa6 && chance(g->rng, 50))
+		g->mem[di + rnd(g->rng, span)] ^= 1 << rnd(g->rng, 8);
 	if (df) {
 		si += span - size;
 		di += span - size;
@@ -796,6 +810,10 @@ static const struct form forms[] = {
 	{ "stosv", gen_string, { 0xab }, 1, 0, 0 },
 	{ "lodsb", gen_string, { 0xac }, 1, 0, 0 },
 	{ "lodsv", gen_string, { 0xad }, 1, 0, 0 },
+	{ "cmpsb", gen_string, { 0xa6 }, 1, 0, 0 },
+	{ "cmpsv", gen_string, { 0xa7 }, 1, 0, 0 },
+	{ "scasb", gen_string, { 0xae }, 1, 0, 0 },
+	{ "scasv", gen_string, { 0xaf }, 1, 0, 0 },
 
 	V("movups load", 1, 0, 0x10, 0, 0),
 	V("movupd load", 1, 1, 0x10, 0, 0),

@@ -440,7 +440,8 @@ static void test_faults_and_refusals(void)
 		em.insn.bytes[0] == 0x0f && em.insn.bytes[1] == 0xa2 &&
 		em.why);
 	T_CHECK("unhandleable: div", run("f7 37") == X86EMUL_UNHANDLEABLE);
-	T_CHECK("unhandleable: cmps", run("a6") == X86EMUL_UNHANDLEABLE);
+	T_CHECK("unhandleable: imul", run("0f af 07") ==
+		X86EMUL_UNHANDLEABLE);
 	T_CHECK("unhandleable: MMX movq", run("0f 6f 07") ==
 		X86EMUL_UNHANDLEABLE);
 	T_CHECK("unhandleable: crc32 (f2 0f 38 f0)",

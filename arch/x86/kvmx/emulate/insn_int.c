@@ -493,8 +493,9 @@ static void set_addr_reg(struct x86_emul *e, unsigned int reg, u64 val)
 }
 
 /*
- * MOVS, STOS, LODS.  With REP, one iteration per call: the registers are
- * committed after each, RIP only moves once rCX reaches zero.
+ * MOVS, STOS, LODS, CMPS, SCAS.  With REP, one iteration per call: the
+ * registers are committed after each, RIP only moves once rCX reaches
+ * zero or, for CMPS/SCAS, once ZF ends a REPE/REPNE.
  */
 static int exec_string(struct x86_emul *e)
 {
@@ -503,7 +504,8 @@ static int exec_string(struct x86_emul *e)
 	u64 amask = size_mask(insn->ad_size);
 	u8 seg = insn->seg != X86_SEG_NONE ? insn->seg : X86_SEG_DS;
 	u64 delta = (e->rflags & X86_FL_DF) ? -(u64)size : size;
-	u64 cnt = 0, si, di, v = 0;
+	u64 cnt = 0, si, di, v = 0, w = 0;
+	bool cmp = false;
 	int r;
 
 	if (insn->lock)
@@ -537,6 +539,27 @@ static int exec_string(struct x86_emul *e)
 			return r;
 		set_addr_reg(e, X86_RDI, di + delta);
 		break;
+	case 0xa6:
+	case 0xa7:	/* CMPS: [rSI] - [rDI] */
+		r = emul_read(e, seg, si, &v, size, 0);
+		if (!r)
+			r = emul_read(e, X86_SEG_ES, di, &w, size, 0);
+		if (r)
+			return r;
+		alu(e, ALU_CMP, size, v, w);
+		set_addr_reg(e, X86_RSI, si + delta);
+		set_addr_reg(e, X86_RDI, di + delta);
+		cmp = true;
+		break;
+	case 0xae:
+	case 0xaf:	/* SCAS: rAX - [rDI] */
+		r = emul_read(e, X86_SEG_ES, di, &w, size, 0);
+		if (r)
+			return r;
+		alu(e, ALU_CMP, size, emul_reg(e, X86_RAX, size), w);
+		set_addr_reg(e, X86_RDI, di + delta);
+		cmp = true;
+		break;
 	default:
 		r = emul_read(e, seg, si, &v, size, 0);
 		if (r)
@@ -547,8 +570,11 @@ static int exec_string(struct x86_emul *e)
 	}
 
 	if (insn->rep) {
+		bool zf = e->rflags & X86_FL_ZF;
+
 		set_addr_reg(e, X86_RCX, cnt - 1);
-		if (cnt - 1) {
+		/* REPE stops on a difference, REPNE on a match. */
+		if (cnt - 1 && !(cmp && zf != (insn->rep == 0xf3))) {
 			e->rep_pending = true;
 			return X86EMUL_OK;
 		}
@@ -593,7 +619,8 @@ static int exec_one_byte(struct x86_emul *e)
 	case 0xa2: case 0xa3:
 		rm_opnd(e, &o, size);
 		return exec_mov_store(e, &o, emul_reg(e, X86_RAX, size));
-	case 0xa4: case 0xa5: case 0xaa: case 0xab: case 0xac: case 0xad:
+	case 0xa4: case 0xa5: case 0xa6: case 0xa7:
+	case 0xaa: case 0xab: case 0xac: case 0xad: case 0xae: case 0xaf:
 		return exec_string(e);
 	case 0xa8: case 0xa9:
 		reg_opnd(&o, X86_RAX, size);
