@@ -198,6 +198,16 @@ static void test_mmio_protocol(void)
 	T_CHECK("mmio: rep finishes", r == X86EMUL_OK && g.rip == 0x101d &&
 		g.gpr[X86_RCX] == 0 && !memcmp(ram + 0x3000, "xyz", 3));
 
+	/* TF: the caller is told to raise the single-step #DB. */
+	g.rflags |= X86_FL_TF;
+	r = run("89 0d 00 30 00 00");
+	T_CHECK("singlestep flagged with TF", r == X86EMUL_OK &&
+		em.singlestep);
+	g.rflags &= ~X86_FL_TF;
+	r = run("89 0d 00 30 00 00");
+	T_CHECK("no singlestep without TF", r == X86EMUL_OK &&
+		!em.singlestep);
+
 	/* Decode assists: the bytes come from the caller, no fetch. */
 	g.rip = 0x7000;		/* nothing there */
 	r = x86_emulate(&em, (const uint8_t *)"\x8b\x05\x00\x00\x10\x00", 6);

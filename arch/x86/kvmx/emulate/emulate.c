@@ -141,6 +141,7 @@ static void load_state(struct x86_emul *e)
 	e->rip_dirty = false;
 	e->vec_dirty = false;
 	e->rep_pending = false;
+	e->singlestep = false;
 }
 
 static void commit(struct x86_emul *e)
@@ -202,6 +203,7 @@ static int run(struct x86_emul *e)
 	if (r != X86EMUL_OK)
 		return r;
 
+	e->singlestep = !!(e->rflags & X86_FL_TF);
 	commit(e);
 	if (e->wr_n)
 		return next_write(e);

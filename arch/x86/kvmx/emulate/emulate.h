@@ -149,6 +149,12 @@ struct x86_emul {
 	struct x86_mmio mmio;
 	const char *why;	/* reason for X86EMUL_UNHANDLEABLE */
 	bool rep_pending;	/* a REP iteration done, RIP not advanced */
+	/*
+	 * RFLAGS.TF was set: with X86EMUL_OK the caller owes the guest a
+	 * single-step #DB (DR6.BS) now, as the CPU raises one after each
+	 * instruction and each REP iteration.
+	 */
+	bool singlestep;
 
 	/* Private: state of the instruction in flight. */
 	u8 state;
