@@ -18,6 +18,7 @@ long kvmx_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
@@ -100,6 +101,14 @@ static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&args, argp, sizeof(args)))
 			return -EFAULT;
 		return kvmx_ioeventfd(vm, &args);
+	}
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		/* No capability of kvmx needs enabling yet: KVM's answer. */
+		return -EINVAL;
 	}
 	case KVM_SET_GSI_ROUTING: {
 		struct kvm_irq_routing routing;

@@ -95,6 +95,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_MP_STATE:
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_ENABLE_CAP:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -253,6 +254,19 @@ void kvmx_arch_vcpu_put(struct kvmx_vcpu *vcpu)
 	kvmx_vendor->vcpu_put(vcpu);
 }
 
+/*
+ * Without TSC scaling, KVM accepts only the host's rate, give or take its
+ * 250 ppm tolerance (0 meaning the host's).
+ */
+static int kvmx_set_tsc_khz(struct kvmx_vcpu *vcpu, u32 khz)
+{
+	u64 host = vcpu->vm->arch.tsc_khz;
+
+	if (!khz || abs_diff((u64)khz, host) * 1000000 <= host * 250)
+		return 0;
+	return -EINVAL;
+}
+
 long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			  unsigned long arg)
 {
@@ -272,6 +286,16 @@ long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 	case KVM_X86_SETUP_MCE:
 	case KVM_X86_SET_MCE:
 		return kvmx_mce_ioctl(vcpu, ioctl, argp);
+	case KVM_SET_TSC_KHZ:
+		return kvmx_set_tsc_khz(vcpu, (u32)arg);
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		/* No per-vCPU capability to enable yet, as KVM says: EINVAL. */
+		return -EINVAL;
+	}
 	case KVM_TRANSLATE: {
 		struct kvm_translation tr;
 
