@@ -261,8 +261,9 @@ void kvmx_arch_vcpu_put(struct kvmx_vcpu *vcpu)
 static int kvmx_set_tsc_khz(struct kvmx_vcpu *vcpu, u32 khz)
 {
 	u64 host = vcpu->vm->arch.tsc_khz;
+	u64 diff = khz > host ? khz - host : host - khz;
 
-	if (!khz || abs_diff((u64)khz, host) * 1000000 <= host * 250)
+	if (!khz || diff * 1000000 <= host * 250)
 		return 0;
 	return -EINVAL;
 }
