@@ -350,6 +350,13 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 		return 1;
 	}
 
+	/*
+	 * If the thread was preempted since KVM_RUN began, the guest's FPU
+	 * registers were saved away: put them back before entering.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
 	kvmx_inject_pending(vcpu);
 	/* Ask to hear when an interrupt can go in, for us or for userspace. */
 	window = (vcpu->run->request_interrupt_window ||
