@@ -18,18 +18,29 @@ extern const uint8_t tramp_start[], tramp_slot[], tramp_out[], tramp_end[];
 
 static uint8_t *area;
 sigjmp_buf real_jb;
-volatile struct real_fault real_last;
+struct real_fault real_last;
 
 static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
-	ucontext_t *uc = uc_;
+	static const int map[16] = {
+		REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI,
+		REG_RDI, REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13,
+		REG_R14, REG_R15,
+	};
+	greg_t *gr;
+	int i;
 
 	/* The kernel leaves RFLAGS.AC set for the handler: clear it first. */
 	__asm__ volatile("pushq $0x202; popfq" ::: "cc", "memory");
+	gr = ((ucontext_t *)uc_)->uc_mcontext.gregs;
 	real_last.signo = sig;
-	real_last.trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
-	real_last.err = uc->uc_mcontext.gregs[REG_ERR];
+	real_last.trapno = gr[REG_TRAPNO];
+	real_last.err = gr[REG_ERR];
 	real_last.addr = (unsigned long)si->si_addr;
+	for (i = 0; i < 16; i++)
+		real_last.gpr[i] = gr[map[i]];
+	real_last.rflags = gr[REG_EFL];
+	real_last.rip = gr[REG_RIP];
 	siglongjmp(real_jb, 1);
 }
 
@@ -62,10 +73,11 @@ int real_init(void)
 
 	if (tlen > 4096)
 		return -1;
-	area = mmap(NULL, 4096 * (1 + REAL_DATA_PAGES),
+	area = mmap(NULL, 4096 * (2 + REAL_DATA_PAGES),
 		    PROT_READ | PROT_WRITE | PROT_EXEC,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-	if (area == MAP_FAILED)
+	if (area == MAP_FAILED ||
+	    mprotect(area + 4096 * (1 + REAL_DATA_PAGES), 4096, PROT_NONE))
 		return -1;
 	memcpy(area, tramp_start, tlen);
 	return real_catch_init();
@@ -96,7 +108,7 @@ int real_run(const uint8_t *insn, unsigned int len,
 	memset(slot, 0x90, 16);
 	memcpy(slot, insn, len);
 	syscall(SYS_arch_prctl, ARCH_SET_GS, gs_base);
-	memset((void *)&real_last, 0, sizeof(real_last));
+	memset(&real_last, 0, sizeof(real_last));
 	if (sigsetjmp(real_jb, 1) == 0) {
 		fn(in);
 		memcpy(out, area + (tramp_out - tramp_start), sizeof(*out));
@@ -106,9 +118,6 @@ int real_run(const uint8_t *insn, unsigned int len,
 	/* Faulted: the trampoline never restored anything but the stack. */
 	__asm__ volatile("pushq $0x202; popfq; vzeroupper");
 	syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
-	f->signo = real_last.signo;
-	f->trapno = real_last.trapno;
-	f->err = real_last.err;
-	f->addr = real_last.addr;
+	*f = real_last;
 	return -1;
 }

@@ -12,7 +12,10 @@ struct cpu_state {
 	uint8_t ymm[16][32];
 } __attribute__((aligned(32)));
 
-/* Code page, then REAL_DATA_PAGES data pages, all below 2 GiB. */
+/*
+ * Code page, then REAL_DATA_PAGES data pages, then a PROT_NONE guard page
+ * (accesses running into it #PF), all below 2 GiB.
+ */
 #define REAL_DATA_PAGES	3
 #define REAL_DATA_SIZE	(REAL_DATA_PAGES * 4096)
 
@@ -21,6 +24,9 @@ struct real_fault {
 	int trapno;		/* exception vector */
 	unsigned long err;	/* error code */
 	unsigned long addr;	/* CR2 for #PF */
+	/* Registers at the fault, in encoding order (REP progress). */
+	uint64_t gpr[16];
+	uint64_t rflags, rip;
 };
 
 int real_init(void);
@@ -28,7 +34,7 @@ int real_init(void);
 /* Shared by both trampolines: the fault handler longjmps to real_jb. */
 #include <setjmp.h>
 extern sigjmp_buf real_jb;
-extern volatile struct real_fault real_last;
+extern struct real_fault real_last;
 int real_catch_init(void);
 uint8_t *real_code_page(void);
 uint8_t *real_slot(void);		/* where the instruction goes */

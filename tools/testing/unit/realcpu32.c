@@ -188,16 +188,13 @@ int real32_run(const uint8_t *insn, unsigned int len,
 	memset(slot, 0x90, 16);
 	memcpy(slot, insn, len);
 	memcpy(area + 4096 + SCR_IN, in, sizeof(*in));
-	memset((void *)&real_last, 0, sizeof(real_last));
+	memset(&real_last, 0, sizeof(real_last));
 	if (sigsetjmp(real_jb, 1) == 0) {
 		stub();
 		memcpy(out, area + 4096 + SCR_OUT, sizeof(*out));
 		return 0;
 	}
 	__asm__ volatile("pushq $0x202; popfq; vzeroupper");
-	f->signo = real_last.signo;
-	f->trapno = real_last.trapno;
-	f->err = real_last.err;
-	f->addr = real_last.addr;
+	*f = real_last;
 	return -1;
 }

@@ -44,7 +44,7 @@ struct enc {
 struct gen {
 	struct rng *rng;
 	struct cpu_state st;
-	uint8_t mem[REAL_DATA_SIZE];
+	uint8_t mem[REAL_DATA_SIZE + 64];	/* tail: the guard page */
 	uint64_t data_va, slot_va;
 	uint64_t gs_base;
 	uint32_t fixed;		/* GPRs whose values are constrained */
@@ -148,6 +148,9 @@ static uint64_t pick_off(struct gen *g, unsigned int size, unsigned int align)
 {
 	uint64_t off;
 
+	/* Now and then run into the guard page: a #PF, maybe mid-access. */
+	if (chance(g->rng, 3))
+		return REAL_DATA_SIZE - rnd(g->rng, size);
 	if (chance(g->rng, 40)) {
 		off = 4096 * (1 + rnd(g->rng, REAL_DATA_PAGES - 1));
 		off -= rnd(g->rng, size + 1);
@@ -651,6 +654,11 @@ static void gen_string(struct gen *g, struct enc *e, const struct form *f)
 
 	si = rnd(g->rng, REAL_DATA_SIZE - span + 1);
 	di = rnd(g->rng, REAL_DATA_SIZE - span + 1);
+	/* Upwards into the guard page: iterations before it complete. */
+	if (!df && chance(g->rng, 6))
+		si = REAL_DATA_SIZE - rnd(g->rng, span + 1);
+	if (!df && chance(g->rng, 6))
+		di = REAL_DATA_SIZE - rnd(g->rng, span + 1);
 	if ((op & 0xfe) == 0xa6 && chance(g->rng, 60))
 		memmove(g->mem + di, g->mem + si, span);
 	if ((op & 0xfe) == 0xae && chance(g->rng, 60))
@@ -885,6 +893,8 @@ static void setup_guest(struct fake_guest *f, uint8_t *pt, uint8_t *code)
 		fg_map4k(f, (uintptr_t)data + 4096 * i, GPA_DATA + 4096 * i,
 			 7);
 	}
+	/* The guard page: not present, like PROT_NONE. */
+	fg_map4k(f, (uintptr_t)data + REAL_DATA_SIZE, 0, 0);
 }
 
 static void dump_case(const struct form *f, const uint8_t *code, int len,
@@ -1008,8 +1018,26 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 				f->name, rf.trapno, rf.signo, r,
 				em.exc.vector, em.why ? em.why : "");
 			bad = 1;
+			goto out;
 		}
-		goto out;
+		if (em.exc.error_code != rf.err ||
+		    (rf.trapno == X86_VEC_PF && em.exc.cr2 != rf.addr)) {
+			fprintf(stderr, "FAIL %s: vector %d error code cpu %#lx "
+				"emu %#x, cr2 cpu %#lx emu %#llx\n", f->name,
+				rf.trapno, rf.err, em.exc.error_code, rf.addr,
+				(unsigned long long)em.exc.cr2);
+			bad = 1;
+		}
+		/* Compare the state at the fault: REP progress, no writes. */
+		memcpy(out.gpr, rf.gpr, sizeof(out.gpr));
+		out.rflags = rf.rflags;
+		memcpy(out.ymm, g->st.ymm, sizeof(out.ymm));
+		if (vm->rip != g->slot_va) {
+			fprintf(stderr, "FAIL %s: rip moved on a fault\n",
+				f->name);
+			bad = 1;
+		}
+		goto state;
 	}
 	if (r != X86EMUL_OK) {
 		fprintf(stderr, "FAIL %s: emulator status %d vector %d ec %#x "
@@ -1018,6 +1046,13 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 		bad = 1;
 		goto out;
 	}
+	if (vm->rip != g->slot_va + len) {
+		fprintf(stderr, "FAIL %s: rip %#llx, want %#llx\n", f->name,
+			(unsigned long long)vm->rip,
+			(unsigned long long)(g->slot_va + len));
+		bad = 1;
+	}
+state:
 	/* 32-bit code leaves r8-r15 alone and only owns the low halves. */
 	if (g->compat)
 		memcpy(&out.gpr[8], &g->st.gpr[8], 8 * sizeof(out.gpr[0]));
@@ -1037,12 +1072,6 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 			(unsigned long long)out.rflags,
 			(unsigned long long)vm->rflags,
 			(unsigned long long)mask);
-		bad = 1;
-	}
-	if (vm->rip != g->slot_va + len) {
-		fprintf(stderr, "FAIL %s: rip %#llx, want %#llx\n", f->name,
-			(unsigned long long)vm->rip,
-			(unsigned long long)(g->slot_va + len));
 		bad = 1;
 	}
 	if (memcmp(vm->vec, out.ymm, sizeof(vm->vec))) {

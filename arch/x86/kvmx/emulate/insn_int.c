@@ -541,9 +541,10 @@ static int exec_string(struct x86_emul *e)
 		break;
 	case 0xa6:
 	case 0xa7:	/* CMPS: [rSI] - [rDI] */
-		r = emul_read(e, seg, si, &v, size, 0);
+		/* The CPU (AMD, measured) touches ES:rDI first. */
+		r = emul_read(e, X86_SEG_ES, di, &w, size, 0);
 		if (!r)
-			r = emul_read(e, X86_SEG_ES, di, &w, size, 0);
+			r = emul_read(e, seg, si, &v, size, 0);
 		if (r)
 			return r;
 		alu(e, ALU_CMP, size, v, w);
