@@ -11,6 +11,8 @@
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/irq_vectors.h>
+#include <asm/kvm_para.h>
+#include <linux/kvm_para.h>
 
 #include "x86.h"
 
@@ -60,6 +62,7 @@ static u64 kvmx_linear_rip(struct kvmx_vcpu *vcpu)
 		return vcpu->arch.regs[KVMX_RIP];
 	return (u32)(cs.base + vcpu->arch.regs[KVMX_RIP]);
 }
+
 
 static void kvmx_skip(struct kvmx_vcpu *vcpu, unsigned int len)
 {
@@ -194,6 +197,36 @@ static int kvmx_handle_exception(struct kvmx_vcpu *vcpu,
 	return 0;
 }
 
+static bool kvmx_long_mode_code(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_segment cs;
+
+	kvmx_vendor->get_seg(vcpu, KVMX_CS, &cs);
+	return cs.l && (kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA);
+}
+
+/*
+ * VMMCALL/VMCALL.  kvmx offers no hypercall but the no-op that KVM keeps
+ * for old guests; the rest get -KVM_ENOSYS, or -KVM_EPERM from user mode,
+ * truncated to 32 bits outside 64-bit code, as KVM returns them.
+ */
+static void kvmx_emulate_hypercall(struct kvmx_vcpu *vcpu)
+{
+	unsigned long nr = vcpu->arch.regs[KVMX_RAX];
+	bool op64 = kvmx_long_mode_code(vcpu);
+	long ret;
+
+	if (!op64)
+		nr = (u32)nr;
+	if (kvmx_vendor->get_reg(vcpu, KVMX_CPL))
+		ret = -KVM_EPERM;
+	else if (nr == KVM_HC_VAPIC_POLL_IRQ)
+		ret = 0;
+	else
+		ret = -KVM_ENOSYS;
+	vcpu->arch.regs[KVMX_RAX] = op64 ? ret : (u32)ret;
+}
+
 static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
@@ -232,8 +265,7 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	case KVMX_EXIT_NOP:
 		return kvmx_skip_insn(vcpu, exit);
 	case KVMX_EXIT_HYPERCALL:
-		/* No hypercalls are offered yet: KVM's answer is -KVM_ENOSYS. */
-		vcpu->arch.regs[KVMX_RAX] = -1000UL;
+		kvmx_emulate_hypercall(vcpu);
 		return kvmx_skip_insn(vcpu, exit);
 	case KVMX_EXIT_UD:
 		kvmx_queue_exception(vcpu, UD_VECTOR, false, 0);
