@@ -45,17 +45,19 @@ int real_run(const uint8_t *insn, unsigned int len,
 	     uint64_t gs_base, struct real_fault *f);
 
 /*
- * The same in 32-bit compatibility mode.  Only the low halves of
- * gpr[0..7] are loaded and meaningful; GS is LDT entry 0, which
- * real32_set_gs() sets up.  real32_init() fails where the kernel offers
- * no 32-bit user code segment or no modify_ldt().
+ * The same in 32-bit (code16 = 0) or 16-bit (code16 = 1) compatibility
+ * mode.  Only the low halves of gpr[0..7] are loaded and meaningful; GS is
+ * LDT entry 0, which real32_set_gs() sets up.  16-bit code runs in an LDT
+ * code segment based at real16_cs_base(), limit 0xfff.  real32_init()
+ * fails where the kernel offers no 32-bit user code or no modify_ldt().
  */
 int real32_init(void);
-uint8_t *real32_slot(void);
+uint8_t *real32_slot(int code16);
+uint64_t real16_cs_base(void);
 int real32_set_gs(uint32_t base, uint32_t limit, int expand_down,
 		  int read_only);
 int real32_run(const uint8_t *insn, unsigned int len,
 	       const struct cpu_state *in, struct cpu_state *out,
-	       struct real_fault *f);
+	       struct real_fault *f, int code16);
 
 #endif

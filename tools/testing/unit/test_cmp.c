@@ -50,7 +50,8 @@ struct gen {
 	uint32_t fixed;		/* GPRs whose values are constrained */
 	int ad32;		/* 32-bit addressing */
 	int ad16;		/* 16-bit addressing (67 in 32-bit code) */
-	int compat;		/* 32-bit compatibility mode */
+	int compat;		/* 32/16-bit compatibility mode */
+	int code16;		/* 16-bit code segment */
 	int nreg;		/* GPRs/XMMs encodable: 16 or 8 */
 	/* GS in compat mode: an LDT data segment. */
 	uint32_t gs_limit;
@@ -408,7 +409,7 @@ static void size_prefixes(struct gen *g, struct enc *e, int vsized)
 	if (chance(g->rng, 25)) {
 		add_pfx(e, 0x67);
 		if (g->compat)
-			g->ad16 = 1;
+			g->ad16 = !g->ad16;
 		else
 			g->ad32 = 1;
 	}
@@ -422,16 +423,18 @@ static void size_prefixes(struct gen *g, struct enc *e, int vsized)
 		e->force_rex = 1;
 }
 
-static unsigned int op_size(const struct enc *e, int vsized)
+static unsigned int op_size(const struct gen *g, const struct enc *e,
+			    int vsized)
 {
-	int i, o16 = 0;
+	int i, o16 = g->code16;
 
 	if (!vsized)
 		return 1;
 	if (e->rexw)
 		return 8;
 	for (i = 0; i < e->npfx; i++)
-		o16 |= e->pfx[i] == 0x66;
+		if (e->pfx[i] == 0x66)
+			o16 = !g->code16;
 	return o16 ? 2 : 4;
 }
 
@@ -469,7 +472,7 @@ static void gen_modrm_rw(struct gen *g, struct enc *e, const struct form *f)
 	if (!lock && chance(g->rng, 10))
 		gen_rm_reg(g, e, 0);
 	else
-		gen_mem(g, e, op_size(e, vs), 1, 0);
+		gen_mem(g, e, op_size(g, e, vs), 1, 0);
 }
 
 /* Group with /digit = arg and an immediate of isize (-1: Iz). */
@@ -489,9 +492,9 @@ static void gen_grp(struct gen *g, struct enc *e, const struct form *f)
 	if (!lock && chance(g->rng, 10))
 		gen_rm_reg(g, e, 0);
 	else
-		gen_mem(g, e, op_size(e, vs), 1, 0);
+		gen_mem(g, e, op_size(g, e, vs), 1, 0);
 	if (isize == 0xf)
-		isize = op_size(e, vs) == 2 ? 2 : 4;
+		isize = op_size(g, e, vs) == 2 ? 2 : 4;
 	e->isize = isize;
 	e->imm = rnd64(g->rng);
 }
@@ -503,7 +506,7 @@ static void gen_moffs(struct gen *g, struct enc *e, const struct form *f)
 	uint64_t off, la;
 
 	size_prefixes(g, e, vs);
-	off = pick_off(g, op_size(e, vs), 1);
+	off = pick_off(g, op_size(g, e, vs), 1);
 	la = g->data_va + off;
 	if (g->compat) {
 		uint64_t ea = la;
@@ -536,9 +539,9 @@ static void gen_load(struct gen *g, struct enc *e, const struct form *f)
 	set_op(e, f, 0);
 	e->reg = rnd(g->rng, g->nreg);
 	if (f->arg == 0)	/* MOVBE: operand size */
-		ssize = op_size(e, 1);
+		ssize = op_size(g, e, 1);
 	if (f->arg == 5)	/* MOVSXD: dword, but a word on Intel with 66 */
-		ssize = op_size(e, 1) == 2 && !host_is_amd() ? 2 : 4;
+		ssize = op_size(g, e, 1) == 2 && !host_is_amd() ? 2 : 4;
 	if (f->arg != 0 && chance(g->rng, 10))
 		gen_rm_reg(g, e, 0);
 	else
@@ -553,7 +556,9 @@ static void gen_store_mem(struct gen *g, struct enc *e, const struct form *f)
 		e->rexw = 1;
 	set_op(e, f, 0);
 	e->reg = rnd(g->rng, g->nreg);
-	gen_mem(g, e, op_size(e, 1), 1, 0);
+	/* MOVNTI is 32 or 64-bit, whatever the code size says. */
+	gen_mem(g, e, f->arg == 1 ? (e->rexw ? 8 : 4) : op_size(g, e, 1), 1,
+		0);
 }
 
 /* BT family with a register bit offset: the word may be anywhere near. */
@@ -567,7 +572,7 @@ static void gen_bt_reg(struct gen *g, struct enc *e, const struct form *f)
 		add_pfx(e, 0xf0);
 	size_prefixes(g, e, 1);
 	set_op(e, f, 0);
-	size = op_size(e, 1);
+	size = op_size(g, e, 1);
 	bits = 8 * size;
 	e->reg = pick_reg(g, 0);
 	if (!lock && chance(g->rng, 10)) {
@@ -599,7 +604,7 @@ static void gen_cmpxchg(struct gen *g, struct enc *e, const struct form *f)
 		add_pfx(e, 0xf0);
 	size_prefixes(g, e, vs);
 	set_op(e, f, 0);
-	size = op_size(e, vs);
+	size = op_size(g, e, vs);
 	e->reg = rnd(g->rng, g->nreg);
 	g->fixed |= 1u << X86_RAX;
 	if (!lock && chance(g->rng, 10)) {
@@ -638,15 +643,21 @@ static void gen_string(struct gen *g, struct enc *e, const struct form *f)
 	}
 	size_prefixes(g, e, vs);
 	if (g->ad16) {
-		/* ES is flat in 32-bit code: 16-bit DI cannot reach data. */
-		int k = e->npfx - 1 - (e->pfx[e->npfx - 1] == 0x66);
+		/* ES is flat: 16-bit DI cannot reach the data.  Flip 67. */
+		int k;
 
+		for (k = 0; k < e->npfx && e->pfx[k] != 0x67; k++)
+			;
+		if (k < e->npfx) {
+			memmove(e->pfx + k, e->pfx + k + 1, e->npfx - k - 1);
+			e->npfx--;
+		} else {
+			add_pfx(e, 0x67);
+		}
 		g->ad16 = 0;
-		memmove(e->pfx + k, e->pfx + k + 1, e->npfx - k - 1);
-		e->npfx--;
 	}
 	set_op(e, f, 0);
-	size = op_size(e, vs);
+	size = op_size(g, e, vs);
 	if (rep)
 		cnt = rnd(g->rng, 10);
 	span = (cnt ? cnt : 1) * size;
@@ -706,7 +717,7 @@ static void gen_vec(struct gen *g, struct enc *e, const struct form *f)
 	if (chance(g->rng, 15)) {
 		add_pfx(e, 0x67);
 		if (g->compat)
-			g->ad16 = 1;
+			g->ad16 = !g->ad16;
 		else
 			g->ad32 = 1;
 	}
@@ -868,8 +879,9 @@ static const struct form forms[] = {
 
 /* --- running and comparing ------------------------------------------- */
 
-static struct fake_guest fg, fg32;
+static struct fake_guest fg, fg32, fg16;
 static uint8_t pt_pool32[PT_SIZE] __attribute__((aligned(4096)));
+static uint8_t pt_pool16[PT_SIZE] __attribute__((aligned(4096)));
 static bool have32;
 static unsigned int real_faults;
 static uint8_t pt_pool[PT_SIZE] __attribute__((aligned(4096)));
@@ -961,8 +973,8 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 	static struct x86_emul em;
 	struct x86_emul_cpu cpu = { .maxphyaddr = 46, .gbpages = true,
 				    .amd = host_is_amd() };
-	struct fake_guest *vm = g->compat ? &fg32 : &fg;
-	uint8_t *slot = g->compat ? real32_slot() : real_slot();
+	struct fake_guest *vm = g->code16 ? &fg16 : g->compat ? &fg32 : &fg;
+	uint8_t *slot = g->compat ? real32_slot(g->code16) : real_slot();
 	struct x86_seg_desc *gs = &vm->seg[X86_SEG_GS];
 	uint64_t rmask = g->compat ? 0xffffffffULL : ~0ULL;
 	struct cpu_state out;
@@ -983,7 +995,8 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 		if (g->gs_used && real32_set_gs(g->gs_base, g->gs_limit,
 						g->gs_expdown, g->gs_ro))
 			abort();
-		faulted = real32_run(code, len, &g->st, &out, &rf);
+		faulted = real32_run(code, len, &g->st, &out, &rf,
+				     g->code16);
 	} else {
 		faulted = real_run(code, len, &g->st, &out, g->gs_base, &rf);
 	}
@@ -1098,18 +1111,24 @@ out:
 	return bad;
 }
 
-static void init_gen(struct gen *g, struct rng *rng, int compat)
+/* mode: 0 64-bit, 1 32-bit compatibility, 2 16-bit compatibility. */
+static void init_gen(struct gen *g, struct rng *rng, int mode)
 {
 	int i;
 
 	memset(g, 0, sizeof(*g));
 	g->rng = rng;
-	g->compat = compat;
-	g->nreg = compat ? 8 : 16;
-	g->ad32 = compat;
+	g->compat = mode > 0;
+	g->code16 = mode == 2;
+	g->nreg = mode ? 8 : 16;
+	g->ad32 = mode > 0;
+	g->ad16 = mode == 2;
 	g->gs_limit = 0xfffff;
 	g->data_va = (uintptr_t)real_data();
-	g->slot_va = (uintptr_t)(compat ? real32_slot() : real_slot());
+	if (mode == 2)
+		g->slot_va = (uintptr_t)real32_slot(1) - real16_cs_base();
+	else
+		g->slot_va = (uintptr_t)(mode ? real32_slot(0) : real_slot());
 	for (i = 0; i < 16; i++)
 		g->st.gpr[i] = chance(rng, 20) ? rnd(rng, 512) : rnd64(rng);
 	g->st.rflags = FL_INIT | (rnd64(rng) & X86_FL_ARITH) |
@@ -1131,7 +1150,7 @@ void test_cmp(uint64_t seed, unsigned int cases)
 	static struct gen g;
 	struct rng rng = { seed };
 	unsigned int i, n, fails, total = 0, exits = 0, nforms = 0;
-	int compat;
+	int mode;
 	char name[96];
 
 	if (!host_has("avx")) {
@@ -1146,15 +1165,20 @@ void test_cmp(uint64_t seed, unsigned int cases)
 	setup_guest(&fg, pt_pool, real_slot());
 	have32 = !real32_init();
 	if (have32) {
-		setup_guest(&fg32, pt_pool32, real32_slot());
+		setup_guest(&fg32, pt_pool32, real32_slot(0));
 		fg32.seg[X86_SEG_CS].l = 0;
 		fg32.seg[X86_SEG_CS].db = 1;
+		setup_guest(&fg16, pt_pool16, real32_slot(1));
+		fg16.seg[X86_SEG_CS].l = 0;
+		fg16.seg[X86_SEG_CS].db = 0;
+		fg16.seg[X86_SEG_CS].base = real16_cs_base();
+		fg16.seg[X86_SEG_CS].limit = 0xfff;
 	} else {
 		printf("cmp: no 32-bit user code here, 64-bit mode only\n");
 	}
-	for (compat = 0; compat <= have32; compat++) {
+	for (mode = 0; mode <= 2 * have32; mode++) {
 		for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-			if (compat && forms[i].only64)
+			if (mode && forms[i].only64)
 				continue;
 			if (!form_supported(&forms[i])) {
 				printf("cmp: %s: not on this CPU, skipped\n",
@@ -1162,8 +1186,9 @@ void test_cmp(uint64_t seed, unsigned int cases)
 				continue;
 			}
 			fails = 0;
-			for (n = 0; n < cases; n++) {
-				init_gen(&g, &rng, compat);
+			/* 32/16-bit code: half as many, same paths mostly. */
+			for (n = 0; n < (mode ? cases / 2 : cases); n++) {
+				init_gen(&g, &rng, mode);
 				if (run_case(&forms[i], &g, &exits) &&
 				    ++fails >= 3)
 					break;
@@ -1171,11 +1196,12 @@ void test_cmp(uint64_t seed, unsigned int cases)
 			total += n;
 			nforms++;
 			snprintf(name, sizeof(name), "cmp%s %s (%u cases)",
-				 compat ? "32" : "64", forms[i].name, n);
+				 mode == 2 ? "16" : mode ? "32" : "64",
+				 forms[i].name, n);
 			t_result(name, !fails);
 		}
 	}
 	printf("cmp: %u real-CPU cases over %u forms (64-bit%s), "
 	       "%u MMIO exits, %u faulting cases\n", total, nforms,
-	       have32 ? " and 32-bit" : "", exits, real_faults);
+	       have32 ? ", 32-bit and 16-bit" : "", exits, real_faults);
 }
