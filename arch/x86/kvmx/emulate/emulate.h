@@ -107,8 +107,13 @@ struct x86_emul_ops {
 /* CPU model facts the emulator cannot ask the vCPU for. */
 struct x86_emul_cpu {
 	u8 maxphyaddr;
+	/*
+	 * AMD where vendors differ: bit 8 of non-leaf PML4E/PDPTE is MBZ,
+	 * MOVSXD with 66 reads a dword, 16/32-byte vectors are #AC-checked
+	 * for 16-byte alignment.
+	 */
 	bool amd;
-	bool gbpages;
+	bool gbpages;		/* 1 GiB pages exist */
 };
 
 enum x86_emul_status {
