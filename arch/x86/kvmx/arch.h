@@ -97,6 +97,8 @@ struct kvmx_arch_vcpu {
 	struct kvmx_string_pio spio;
 
 	u32 guest_debug;		/* KVM_GUESTDBG_* */
+	unsigned long dbg_db[4];	/* KVM_GUESTDBG_USE_HW_BP's DR0-3 */
+	u64 guest_dr7;			/* the guest's DR7 meanwhile */
 	bool has_run;			/* CPUID is frozen from then on */
 };
 

@@ -352,7 +352,9 @@ static void kvmx_get_debugregs(struct kvmx_vcpu *vcpu,
 	memset(d, 0, sizeof(*d));
 	memcpy(d->db, vcpu->arch.db, sizeof(d->db));
 	d->dr6 = kvmx_vendor->get_reg(vcpu, KVMX_DR6);
-	d->dr7 = kvmx_vendor->get_reg(vcpu, KVMX_DR7);
+	/* While the debugger's breakpoints are loaded, DR7 is theirs. */
+	d->dr7 = kvmx_hw_bp(vcpu) ? vcpu->arch.guest_dr7 :
+				    kvmx_vendor->get_reg(vcpu, KVMX_DR7);
 }
 
 static int kvmx_set_debugregs(struct kvmx_vcpu *vcpu,
@@ -362,13 +364,21 @@ static int kvmx_set_debugregs(struct kvmx_vcpu *vcpu,
 		return -EINVAL;
 	memcpy(vcpu->arch.db, d->db, sizeof(d->db));
 	kvmx_vendor->set_reg(vcpu, KVMX_DR6, d->dr6);
-	kvmx_vendor->set_reg(vcpu, KVMX_DR7, d->dr7);
+	if (kvmx_hw_bp(vcpu))
+		vcpu->arch.guest_dr7 = d->dr7;
+	else
+		kvmx_vendor->set_reg(vcpu, KVMX_DR7, d->dr7);
 	return 0;
 }
 
 #define KVMX_GUESTDBG_VALID (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP | \
-			     KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_INJECT_DB | \
-			     KVM_GUESTDBG_INJECT_BP)
+			     KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_SINGLESTEP | \
+			     KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)
+
+static bool kvmx_hw_bp(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->arch.guest_debug & KVM_GUESTDBG_USE_HW_BP;
+}
 
 static int kvmx_set_guest_debug(struct kvmx_vcpu *vcpu,
 				const struct kvm_guest_debug *dbg)
@@ -381,8 +391,21 @@ static int kvmx_set_guest_debug(struct kvmx_vcpu *vcpu,
 		kvmx_queue_exception(vcpu, dbg->control & KVM_GUESTDBG_INJECT_DB ?
 				     DB_VECTOR : BP_VECTOR, false, 0);
 	}
+	/*
+	 * Hardware breakpoints: the debugger's DR0-3 and DR7 replace the
+	 * guest's while it runs; the guest's are kept aside.  Guest accesses
+	 * to the debug registers are not trapped meanwhile, unlike in KVM.
+	 */
+	if (kvmx_hw_bp(vcpu))
+		kvmx_vendor->set_reg(vcpu, KVMX_DR7, vcpu->arch.guest_dr7);
 	vcpu->arch.guest_debug = dbg->control & KVM_GUESTDBG_ENABLE ?
 				 dbg->control : 0;
+	if (kvmx_hw_bp(vcpu)) {
+		memcpy(vcpu->arch.dbg_db, dbg->arch.debugreg,
+		       sizeof(vcpu->arch.dbg_db));
+		vcpu->arch.guest_dr7 = kvmx_vendor->get_reg(vcpu, KVMX_DR7);
+		kvmx_vendor->set_reg(vcpu, KVMX_DR7, dbg->arch.debugreg[7]);
+	}
 	kvmx_vendor->set_intercepts(vcpu);
 	return 0;
 }

@@ -22,22 +22,29 @@
  */
 void kvmx_load_guest_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *host)
 {
+	bool hw_bp = vcpu->arch.guest_debug & KVM_GUESTDBG_USE_HW_BP;
+	unsigned long *db = hw_bp ? vcpu->arch.dbg_db : vcpu->arch.db;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		get_debugreg(host[i], i);
-		if (host[i] != vcpu->arch.db[i])
-			set_debugreg(vcpu->arch.db[i], i);
+		if (host[i] != db[i])
+			set_debugreg(db[i], i);
 	}
 }
 
 void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host)
 {
+	bool hw_bp = vcpu->arch.guest_debug & KVM_GUESTDBG_USE_HW_BP;
+	unsigned long v;
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		get_debugreg(vcpu->arch.db[i], i);
-		if (host[i] != vcpu->arch.db[i])
+		get_debugreg(v, i);
+		/* The guest may have changed its own; the debugger's stay. */
+		if (!hw_bp)
+			vcpu->arch.db[i] = v;
+		if (host[i] != v)
 			set_debugreg(host[i], i);
 	}
 }

@@ -1805,6 +1805,24 @@ static void vmx_update_preempt_timer(struct kvmx_vcpu *vcpu,
 	}
 }
 
+/*
+ * A single-step trap is pending after an exit only if a MOV SS or STI
+ * shadow held it back.  Bochs 2.7 also saves one for the instruction
+ * that the exit interrupted (an EPT violation on its fetch, say), which
+ * would then trap before that instruction runs again; drop it.
+ */
+static void vmx_drop_stale_single_step(void)
+{
+	unsigned long pend = vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS);
+
+	if (!(pend & PENDING_DBG_BS))
+		return;
+	if (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+	    (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		return;
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, pend & ~PENDING_DBG_BS);
+}
+
 /* Put an injection that never happened back where the run loop finds it. */
 static void vmx_cancel_injection(struct vmx_vcpu *vmx, struct kvmx_event *ev)
 {
@@ -1949,6 +1967,8 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vcpu->arch.regs[KVMX_RSP] = vmcs_read(GUEST_RSP);
 	vcpu->arch.regs[KVMX_RIP] = vmcs_read(GUEST_RIP);
 	vcpu->arch.rflags = vmcs_read(GUEST_RFLAGS);
+	if (vcpu->arch.rflags & X86_EFLAGS_TF)
+		vmx_drop_stale_single_step();
 
 	idt_info = vmx_exit_int_info(vmx, reinject);
 	/* Bit 12 is undefined for #DF and with a vectoring event. */
