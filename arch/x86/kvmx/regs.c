@@ -346,6 +346,11 @@ int kvmx_set_xcr0(struct kvmx_vcpu *vcpu, u64 xcr0)
 
 /* ---- Debug registers and guest debugging ----------------------------- */
 
+static bool kvmx_hw_bp(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->arch.guest_debug & KVM_GUESTDBG_USE_HW_BP;
+}
+
 static void kvmx_get_debugregs(struct kvmx_vcpu *vcpu,
 			       struct kvm_debugregs *d)
 {
@@ -374,11 +379,6 @@ static int kvmx_set_debugregs(struct kvmx_vcpu *vcpu,
 #define KVMX_GUESTDBG_VALID (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP | \
 			     KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_SINGLESTEP | \
 			     KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)
-
-static bool kvmx_hw_bp(struct kvmx_vcpu *vcpu)
-{
-	return vcpu->arch.guest_debug & KVM_GUESTDBG_USE_HW_BP;
-}
 
 static int kvmx_set_guest_debug(struct kvmx_vcpu *vcpu,
 				const struct kvm_guest_debug *dbg)
