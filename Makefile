@@ -7,6 +7,8 @@
 #   make demo            boot the emulated machine and show kvmx at work
 #   make selftests       build the static selftest binaries
 #   make unit            run the user-space unit tests
+#   make conformance     upstream KVM's selftests: kvmx vs kvm_amd (QEMU)
+#   make conformance-vmx the same on Bochs (VMX), kvm_intel the oracle
 #   make clean
 
 # KDIR: the running kernel's build tree where there is one, else the newest
@@ -54,9 +56,17 @@ check: deps
 demo: deps
 	tools/testing/vm/demo.sh
 
+# Upstream KVM selftests (tools/testing/conformance/README.md): one boot,
+# kvmx then the stock KVM; table in build/conformance/results*.tsv.
+.PHONY: conformance conformance-vmx
+conformance: deps kmods selftests
+	tools/testing/conformance/run.sh qemu
+conformance-vmx: deps kmods selftests
+	tools/testing/conformance/run.sh bochs
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,11p' Makefile
+	@sed -n '3,13p' Makefile

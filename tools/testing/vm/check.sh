@@ -36,6 +36,10 @@ step() { # step <name> <command...>
 {
 	step kmods make -s kmods
 	step selftests make -s selftests
+	# The upstream KVM selftests of tools/testing/conformance/must-pass*.txt,
+	# staged where run.sh adds them to the boots' tests.
+	step conformance make -s -C tools/testing/conformance check-stage \
+		CONF_OUT="${BUILD:-$TOP/build}/conformance"
 	step unit make -s unit
 	step vm-scan "$HERE/test-scan.sh"   # the log scanner itself
 } | tee "$OUT/build.out"

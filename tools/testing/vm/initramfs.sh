@@ -8,6 +8,7 @@
 # QEMU, its libraries and firmware, the nested guest's kernel and
 # initramfs; ~60 MB), and OUTFILE.vmm, the names of its variants.
 # VMM_KVER: the nested guest's kernel (default: the 6.1 one).
+# EXTRA_TESTS: see below.
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 KVER OUTFILE" >&2; exit 2; }
 KVER=$1 OUT=$2
@@ -44,6 +45,14 @@ fi >"$ROOT/tests/list"
 for t in $(cat "$ROOT/tests/list"); do
 	cp "$ST/$t" "$ROOT/tests/$t"
 done
+# EXTRA_TESTS: a directory of more test binaries and their list, run after
+# the selftests (run.sh passes the conformance tests of make check,
+# build/conformance/check-<machine>: upstream KVM selftests of must-pass.txt).
+if [ -n "${EXTRA_TESTS:-}" ] && [ -s "$EXTRA_TESTS/list" ]; then
+	for t in $(grep -v -e '^#' -e '^$' "$EXTRA_TESTS/list"); do
+		cp "$EXTRA_TESTS/$t" "$ROOT/tests/$t" && echo "$t" >>"$ROOT/tests/list"
+	done
+fi
 cp "$ROOT/tests/list" "$OUT.tests"  # the host expects these
 [ -x "$ST/kvm-hold" ] && cp "$ST/kvm-hold" "$ROOT/kvm-hold"
 KO=$TOP/tools/testing/selftests/kvmx/kvmx-only.txt

@@ -13,7 +13,10 @@
 #      phase, Debian's QEMU -accel kvm boots a nested Linux on that phase's
 #      /dev/kvm (qemu-guest/), one result line per variant "vmm-<variant>";
 #      VMM_TIMEOUT per nested run (guest seconds, default 240);
-#      VMM_STRACE=1|0|auto (default auto: rerun an early failure under strace).
+#      VMM_STRACE=1|0|auto (default auto: rerun an early failure under strace);
+#      STALL: end the boot after that many seconds without console output;
+#      EXTRA_TESTS a directory of more tests (default
+#      $BUILD/conformance/check-MACHINE, see initramfs.sh).
 set -u
 { # bash reads scripts as it runs them: parse all first, so editing this
   # file (git pull) cannot break a run in progress.
@@ -44,6 +47,9 @@ esac
 mkdir -p "$VM"
 if [ "${NOBOOT:-0}" != 1 ]; then   # NOBOOT=1: only parse the last log again
 	[ -f "$KERNEL" ] || { echo "run.sh: no $KERNEL" >&2; exit 2; }
+	# The upstream KVM selftests that kvmx must pass on this machine
+	# (tools/testing/conformance/must-pass*.txt), staged by check.sh.
+	EXTRA_TESTS=${EXTRA_TESTS-$BUILD/conformance/check-$MACHINE} \
 	VMM_PAYLOAD=$([ "$VMM" = 0 ] && echo 0 || echo 1) \
 		BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
 fi
@@ -140,6 +146,13 @@ if [ "${NOBOOT:-0}" != 1 ]; then
 			sleep 5; break   # let the panic's last lines reach the log
 		elif [ $((SECONDS - START)) -ge "$WATCHDOG" ]; then
 			WHY="watchdog: no @@DONE after ${WATCHDOG}s"; break
+		elif [ -n "${STALL:-}" ]; then
+			# STALL (conformance/run.sh): a console silent that long
+			# is a wedged machine, long before the watchdog.
+			SZ=$(stat -c %s "$LOG")
+			[ "$SZ" != "${LAST_SZ:-}" ] && LAST_SZ=$SZ LAST_T=$SECONDS
+			[ $((SECONDS - LAST_T)) -ge "$STALL" ] &&
+				{ WHY="stall: no console output for ${STALL}s"; break; }
 		fi
 	done
 	# The emulator may still be up (hang, Bochs rebooting after a panic).
