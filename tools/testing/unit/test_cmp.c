@@ -29,6 +29,7 @@ struct enc {
 	int npfx;
 	int rexw, force_rex;
 	int vex, vex_l, vex_pp, vex_map, vex_w;
+	int vex_v;		/* VEX.vvvv as encoded (inverted): 0xf = none */
 	uint8_t op[3];
 	int nop;
 	int modrm, mod, reg, rm;
@@ -92,14 +93,14 @@ static int enc_emit(struct enc *e, uint64_t slot_va, uint8_t *out)
 		e->vex = 3;
 	if (e->vex == 2) {
 		out[n++] = 0xc5;
-		out[n++] = (!rexr << 7) | (0xf << 3) | (e->vex_l << 2) |
+		out[n++] = (!rexr << 7) | (e->vex_v << 3) | (e->vex_l << 2) |
 			   e->vex_pp;
 	} else if (e->vex == 3) {
 		out[n++] = 0xc4;
 		out[n++] = (!rexr << 7) | (!rexx << 6) | (!rexb << 5) |
 			   e->vex_map;
-		out[n++] = (e->vex_w << 7) | (0xf << 3) | (e->vex_l << 2) |
-			   e->vex_pp;
+		out[n++] = (e->vex_w << 7) | (e->vex_v << 3) |
+			   (e->vex_l << 2) | e->vex_pp;
 	} else if (e->rexw || rexr || rexx || rexb || e->force_rex) {
 		out[n++] = 0x40 | (e->rexw << 3) | (rexr << 2) | (rexx << 1) |
 			   rexb;
@@ -725,6 +726,11 @@ static void gen_vec(struct gen *g, struct enc *e, const struct form *f)
 		e->vex = (VA_MAP(a) == 1 && chance(g->rng, 60)) ? 2 : 3;
 		e->vex_pp = VA_PP(a);
 		e->vex_map = VA_MAP(a);
+		/* Now and then a VEX.vvvv other than 1111: #UD. */
+		e->vex_v = chance(g->rng, 4) ? rnd(g->rng, 15) : 0xf;
+		/* In 32-bit code C5 with that bit clear would be LDS. */
+		if (g->compat)
+			e->vex_v |= 8;
 		e->vex_l = (a & VA_L0) || width ? 0 : rnd(g->rng, 2);
 		e->vex_w = (a & VA_GPR) ? rnd(g->rng, 2) : rnd(g->rng, 2);
 		if ((a & VA_GPR) && e->vex_w)
