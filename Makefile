@@ -45,7 +45,7 @@ selftests:
 	$(MAKE) -C tools/testing/selftests/kvmx OUTPUT=$(BUILD)/selftests
 
 unit:
-	@true
+	$(MAKE) -C tools/testing/unit run
 
 deps:
 	tools/testing/vm/deps.sh
