@@ -992,6 +992,11 @@ static int run_case(const struct form *f, struct gen *g, unsigned int *exits)
 
 	memset(&e, 0, sizeof(e));
 	f->gen(g, &e, f);
+	/* A stray LOCK: #UD unless this is a lockable RMW on memory. */
+	if (chance(g->rng, 3) && e.npfx < 8) {
+		memmove(e.pfx + 1, e.pfx, e.npfx++);
+		e.pfx[0] = 0xf0;
+	}
 	len = enc_emit(&e, g->slot_va, code);
 
 	/* Real CPU. */

@@ -635,7 +635,7 @@ static int exec_one_byte(struct x86_emul *e)
 	case 0xf6: case 0xf7:
 		return exec_grp3(e);
 	case 0xfe: case 0xff:
-		if ((insn->reg & 7) > 1 || (op == 0xfe && insn->reg & 6))
+		if ((insn->reg & 7) > 1)
 			return EMUL_NOT_MINE;
 		return exec_unary(e, size, insn->reg & 1);
 	default:
