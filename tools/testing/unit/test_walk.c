@@ -290,7 +290,14 @@ static void test_pae(void)
 	wr(e.ent[1], (rd(e.ent[1], 8) & ~XD) | (1ULL << 45), 8);
 	expect("pae: PTE bit above MAXPHYADDR", &e, 0xc0201234, 0,
 	       X86_PFEC_P | X86_PFEC_RSVD, 0);
+	wr(e.ent[1], 0x6000 | P | RW | US | (1ULL << 55), 8);
+	expect("pae: PTE bit 55 is reserved in PAE", &e, 0xc0201234, 0,
+	       X86_PFEC_P | X86_PFEC_RSVD, 0);
 	wr(e.ent[1], 0x6000 | P | RW | US, 8);
+	wr(e.ent[3], rd(e.ent[3], 8) | (1ULL << 62), 8);
+	expect("pae: PDPTE bit 62 reserved", &e, 0xc0201234, 0,
+	       X86_PFEC_P | X86_PFEC_RSVD, 0);
+	wr(e.ent[3], rd(e.ent[3], 8) & ~(1ULL << 62), 8);
 	wr(e.ent[3], rd(e.ent[3], 8) | RW, 8);
 	expect("pae: PDPTE bit 1 reserved", &e, 0xc0201234, F,
 	       X86_PFEC_P | X86_PFEC_RSVD | X86_PFEC_I, 0);
@@ -353,6 +360,9 @@ static void test_long(int mode)
 	expect(NAME("PDE bit 51 above MAXPHYADDR"), &e, la, W,
 	       X86_PFEC_P | X86_PFEC_W | X86_PFEC_RSVD, 0);
 	wr(e.ent[2], rd(e.ent[2], 8) & ~(1ULL << 51), 8);
+	wr(e.ent[1], rd(e.ent[1], 8) | (0x7fULL << 52), 8);
+	expect(NAME("PTE bits 58:52 ignored"), &e, la, W, NOFAULT, 0x8abc);
+	wr(e.ent[1], rd(e.ent[1], 8) & ~(0x7fULL << 52), 8);
 
 	/* XD anywhere on the path. */
 	wr(e.ent[3], rd(e.ent[3], 8) | XD, 8);

@@ -87,7 +87,8 @@ static u64 reserved_bits(const struct walk *w, unsigned int lvl, u64 pte)
 		return EMUL_BIT(21) | bits(20, 13 + maxphy - 32);
 	}
 
-	rsvd = bits(51, maxphy);
+	/* PAE reserves 62:MAXPHYADDR; IA-32e leaves 62:52 to software. */
+	rsvd = bits(w->mode == PG_PAE ? 62 : 51, maxphy);
 	if (!w->nx)
 		rsvd |= PTE_XD;
 	if (w->mode == PG_PAE && lvl == 3)
