@@ -17,7 +17,8 @@
  *    takes the #BP intercept for INT3), USE_HW_BP with DR0/DR7 gives
  *    KVM_EXIT_DEBUG with exception 1 and pc at the breakpoint (skipped on
  *    QEMU's TCG, whose VMRUN does not arm the breakpoints), SINGLESTEP
- *    gives KVM_EXIT_DEBUG with exception 1 after each instruction; without
+ *    gives KVM_EXIT_DEBUG with exception 1 after each instruction (skipped
+ *    on Bochs, which raises the #DB before the first one); without
  *    guest debugging INT3 goes to the guest's IDT.  (KVM does not reject
  *    unknown control bits: KVM_CAP_SET_GUEST_DEBUG2 only reports them.)
  *  - an unknown hypercall (VMCALL on Intel, VMMCALL on AMD) returns
@@ -61,6 +62,8 @@ FIXTURE_TEARDOWN(exit)
 {
 	guest_destroy(&self->g);
 }
+
+static bool host_is_bochs(void);
 
 /* The test-bed's CPU is QEMU's TCG: its brand string says so. */
 static bool host_is_qemu_tcg(void)
@@ -439,6 +442,8 @@ TEST_F(exit, single_step)
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		ASSERT_EQ(KVM_EXIT_DEBUG, vcpu_run_until_exit(g))
 			TH_LOG("step %u: %s", i, guest_exit_str(g));
+		if (i == 0 && g->run->debug.arch.pc == regs.rip && host_is_bochs())
+			SKIP(return, "Bochs raises the single-step #DB at VM entry, before the guest's first instruction");
 		EXPECT_EQ(1, g->run->debug.arch.exception);
 		EXPECT_EQ(want[i], g->run->debug.arch.pc) TH_LOG("step %u", i);
 		EXPECT_EQ(want[i], vcpu_rip(g));
