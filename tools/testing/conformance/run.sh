@@ -95,7 +95,7 @@ fi
 # One pass over the console: per test and backend, rc, time and the
 # reason of a failure or skip (the assertion's message, the SKIP text).
 TSV=$CONF_OUT/$RES.tsv
-tr -d '\r' <"$LOG" | awk -v list="$BED/selftests/list" -v oracle="$ORACLE" \
+tr -d '\r' <"$LOG" | awk -v list="$BED/selftests/list" -v oracle="$ORACLE" -v tmo="$TIMEOUT" \
 	-v must="$HERE/$MUST" -v notyet="$HERE/not-yet.txt" '
 function clean(s) { gsub(/\t/, " ", s); sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
 function readlist(f, a,   l, n) {
@@ -112,7 +112,7 @@ BEGIN {
 /@@BEGIN / { s = substr($0, index($0, "@@BEGIN ")); split(s, f, " ")
 	cur = f[2] SUBSEP f[3]; began[cur] = 1; inassert = 0; where = ""; next }
 /@@END / { s = substr($0, index($0, "@@END ")); split(s, f, " ")
-	k = f[2] SUBSEP f[3]; rc = f[4]; sub(/rc=/, "", rc); tm = f[5]; sub(/t=/, "", tm)
+	k = f[2] SUBSEP f[3]; rc = f[4]; sub(/rc=/, "", rc); rc += 0; tm = f[5]; sub(/t=/, "", tm); tm += 0
 	ended[k] = 1; RC[k] = rc; T[k] = tm
 	if (!(k in why) && where != "") why[k] = where
 	cur = ""; next }
@@ -137,10 +137,23 @@ function status(k) {
 	if (k in skipped) return "skip"
 	if (k in ended) {
 		if (RC[k] == 0) return "pass"; if (RC[k] == 4) return "skip"
-		if (RC[k] == 137) return "timeout"; return "fail"
+		# SIGKILL: from timeout(1) at the limit, else the OOM killer.
+		if (RC[k] == 137 && T[k] + 1 >= tmo) return "timeout"
+		return "fail"
 	}
 	if (k in began) return "hang"
 	return "not-run"
+}
+function reason(k, st,   sig) {
+	if (st == "timeout") return "timeout after " T[k] "s"
+	if (st == "hang") return "no @@END: the boot ended in this test"
+	if (st == "not-run") return ""
+	if ((k in RC) && RC[k] + 0 > 128 && RC[k] + 0 <= 128 + 64) {
+		sig = RC[k] - 128
+		sig = sig == 9 ? "SIGKILL (OOM killer?)" : sig == 11 ? "SIGSEGV" : sig == 6 ? "SIGABRT" : "signal " sig
+		return "killed by " sig ((k in why) ? "; " why[k] : "")
+	}
+	return why[k]
 }
 END {
 	OFS = "\t"
@@ -153,18 +166,18 @@ END {
 		l = (t in mp) ? "must-pass" : (t in ny) ? "not-yet" : "-"
 		print t, sx, (kx in RC) ? RC[kx] : "-", (kx in T) ? T[kx] : "-", \
 			sk, (kk in RC) ? RC[kk] : "-", (kk in T) ? T[kk] : "-", v, l, \
-			(sx == "pass") ? "" : why[kx], (sk == "pass" || sk == "-") ? "" : why[kk]
+			(sx == "pass") ? "" : reason(kx, sx), (sk == "pass" || sk == "-") ? "" : reason(kk, sk)
 	}
 }' >"$TSV"
 
 # Printed: the table without the rc columns, the reasons cut to fit.
 awk -F'\t' -v oracle="$ORACLE" 'NR == 1 {
-	printf "%-40s %-16s %-16s %-7s %-9s %s\n", "test", "kvmx", (oracle == 1 ? "kvm" : ""), "verdict", "list", "kvmx: why (not pass)"; next }
+	printf "%-44s %-16s %-16s %-7s %-9s %s\n", "test", "kvmx", (oracle == 1 ? "kvm" : ""), "verdict", "list", "kvmx: why (not pass)"; next }
 {	x = $2 ($4 != "-" ? sprintf(" %7.2fs", $4) : "")
 	k = $5 ($7 != "-" ? sprintf(" %7.2fs", $7) : "")
 	if (oracle != 1) k = ""
 	w = $10; if (length(w) > 90) w = substr(w, 1, 87) "..."
-	printf "%-40s %-16s %-16s %-7s %-9s %s\n", $1, x, k, $8, $9, w }' "$TSV"
+	printf "%-44s %-16s %-16s %-7s %-9s %s\n", $1, x, k, $8, $9, w }' "$TSV"
 
 # ---- summary -----------------------------------------------------------
 count() { awk -F'\t' -v c="$1" -v s="$2" 'NR > 1 && $c == s' "$TSV" | wc -l; }

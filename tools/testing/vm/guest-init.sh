@@ -23,6 +23,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
+# POSIX semaphores and shm (sem_open: upstream's hardware_disable_test).
+mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # The initramfs has no /dev/console node, so the kernel started us with no
 # stdio: take the console now that devtmpfs has it.
 exec </dev/console >/dev/console 2>&1
