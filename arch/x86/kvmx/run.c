@@ -234,6 +234,26 @@ static void kvmx_emulate_hypercall(struct kvmx_vcpu *vcpu)
 	vcpu->arch.regs[KVMX_RAX] = op64 ? ret : (u32)ret;
 }
 
+/*
+ * RDPMC would read the host's counters.  With no virtual PMU, the four
+ * legacy counters read as zero, as their MSRs do, and others #GP; user
+ * mode needs CR4.PCE.  Returns whether the instruction completed.
+ */
+static bool kvmx_emulate_rdpmc(struct kvmx_vcpu *vcpu)
+{
+	unsigned long *r = vcpu->arch.regs;
+
+	if ((kvmx_vendor->get_reg(vcpu, KVMX_CPL) &&
+	     !(kvmx_vendor->get_reg(vcpu, KVMX_CR4) & X86_CR4_PCE)) ||
+	    (u32)r[KVMX_RCX] >= 4) {
+		kvmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return false;
+	}
+	r[KVMX_RAX] = 0;
+	r[KVMX_RDX] = 0;
+	return true;
+}
+
 static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
@@ -270,6 +290,10 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 		r = kvmx_emulate_xsetbv(vcpu);
 		return r ? kvmx_skip_insn(vcpu, exit) : 1;
 	case KVMX_EXIT_NOP:
+		return kvmx_skip_insn(vcpu, exit);
+	case KVMX_EXIT_RDPMC:
+		if (!kvmx_emulate_rdpmc(vcpu))
+			return 1;
 		return kvmx_skip_insn(vcpu, exit);
 	case KVMX_EXIT_HYPERCALL:
 		kvmx_emulate_hypercall(vcpu);

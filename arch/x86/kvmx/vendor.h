@@ -54,6 +54,7 @@ enum kvmx_exit_reason {
 	KVMX_EXIT_IRQ_WINDOW,
 	KVMX_EXIT_UD,		/* instruction the guest may not run: inject #UD */
 	KVMX_EXIT_NOP,		/* instruction run as a NOP: just skip it */
+	KVMX_EXIT_RDPMC,
 	KVMX_EXIT_UNKNOWN,
 };
 

@@ -398,7 +398,7 @@ static void svm_init_vmcb(struct kvmx_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	static const int intercepts[] = {
 		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
-		INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT,
+		INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT, INTERCEPT_RDPMC,
 		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
 		INTERCEPT_TASK_SWITCH, INTERCEPT_SHUTDOWN, INTERCEPT_RSM,
 		INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
@@ -607,6 +607,9 @@ static void svm_decode_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 		break;
 	case SVM_EXIT_HLT:
 		exit->reason = KVMX_EXIT_HLT;
+		break;
+	case SVM_EXIT_RDPMC:
+		exit->reason = KVMX_EXIT_RDPMC;
 		break;
 	case SVM_EXIT_CPUID:
 		exit->reason = KVMX_EXIT_CPUID;
