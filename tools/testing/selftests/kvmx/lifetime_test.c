@@ -9,7 +9,10 @@
  *
  * Reference: 6.1 virt/kvm/kvm_main.c: kvm_vm_release(), kvm_vcpu_release()
  * (each vCPU fd holds a reference on the VM), kvm_vm_ioctl(),
- * kvm_vcpu_ioctl(); api.rst 1 ("General description": fork semantics).
+ * kvm_vcpu_ioctl().  api.rst 1 says fds moved to another process by fork()
+ * or SCM_RIGHTS are "explicitly not supported" and that a VM lives as long
+ * as any reference to its fd; what such a process gets, EIO, is what 6.1
+ * and 6.12 both do (the check is older than either).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,15 +28,6 @@
 
 #define GPA	0x100000ULL
 #define PAGES	16
-
-struct vm {
-	int vm;
-	int vcpu;
-	uint8_t *mem;
-	size_t memsz;
-	struct kvm_run *run;
-	size_t runsz;
-};
 
 static size_t page(void)
 {
