@@ -333,6 +333,34 @@ static void test_real_mode(void)
 	T_CHECK("real: IP wraps at 64K", r == X86EMUL_OK && g.rip == 0);
 }
 
+/* Virtual-8086 mode: real-mode segments, CPL 3. */
+static void test_vm86(void)
+{
+	int r;
+
+	setup_real();
+	g.cr0 = X86_CR0_PE | X86_CR0_AM;
+	g.rflags |= X86_FL_VM;
+	g.cpl = 3;
+	seg(X86_SEG_DS, 0x5000, 0xffff, 3, false);
+	g.gpr[X86_RBX] = 0x10;
+	ram[0x5010] = 0x34;
+	r = run("8a 07");
+	T_CHECK("vm86: DS base, 16-bit addressing", r == X86EMUL_OK &&
+		(g.gpr[X86_RAX] & 0xff) == 0x34 && g.rip == 0x1002);
+	g.rflags |= X86_FL_AC;
+	g.gpr[X86_RBX] = 0x11;
+	T_CHECK("vm86: CPL 3 alignment check", exc(run("8b 07"), X86_VEC_AC,
+						   0));
+	g.rflags &= ~X86_FL_AC;
+	T_CHECK("vm86: no AC flag, no #AC", run("8b 07") == X86EMUL_OK);
+	g.gpr[X86_RBX] = 0xffff;
+	T_CHECK("vm86: limit still applies", exc(run("8b 07"), X86_VEC_GP,
+						 0));
+	T_CHECK("vm86: no VEX, C5 with a register is LDS: #UD",
+		exc(run("c5 f9 6f 07"), X86_VEC_UD, 0));
+}
+
 static void test_long_mode(void)
 {
 	int r;
@@ -488,6 +516,7 @@ void test_emul_misc(void)
 	test_mmio_protocol();
 	test_segments32();
 	test_real_mode();
+	test_vm86();
 	test_long_mode();
 	test_faults_and_refusals();
 }
