@@ -41,6 +41,8 @@ step() { # step <name> <command...>
 	step conformance make -s -C tools/testing/conformance check-stage \
 		CONF_OUT="${BUILD:-$TOP/build}/conformance"
 	step unit make -s unit
+	# The decoder/emulator fuzz target, for a fixed budget.
+	step fuzz make -s -C tools/testing/unit fuzz FUZZ_TIME=60
 	step vm-scan "$HERE/test-scan.sh"   # the log scanner itself
 } | tee "$OUT/build.out"
 

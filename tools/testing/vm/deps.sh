@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PKGS="linux-image-amd64 linux-headers-amd64 gcc make bc flex bison libelf-dev
 kmod qemu-system-x86 bochs bochsbios vgabios busybox-static linux-source-6.1
-xorriso isolinux syslinux-common cpio xz-utils zstd"
+xorriso isolinux syslinux-common cpio xz-utils zstd clang libclang-rt-14-dev"
 BPO="deb http://deb.debian.org/debian bookworm-backports main"
 
 missing() { # the packages of $PKGS that are not installed
