@@ -694,11 +694,12 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 		set_debugreg(0, 7);
 	kvmx_load_guest_dr0_3(vcpu, svm->host_dr);
 
-	swap_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) &&
-		    (vmcb->save.cr4 & X86_CR4_OSXSAVE);
+	/* The guest may turn CR4.OSXSAVE on while it runs: always check. */
+	swap_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE);
 	if (swap_xcr0) {
 		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-		if (host_xcr0 != vcpu->arch.xcr0)
+		if ((vmcb->save.cr4 & X86_CR4_OSXSAVE) &&
+		    host_xcr0 != vcpu->arch.xcr0)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 	}
 
@@ -714,7 +715,12 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	raw_local_irq_disable();
 	asm volatile("stgi" ::: "memory");
 
-	if (swap_xcr0 && host_xcr0 != vcpu->arch.xcr0)
+	/*
+	 * Compare with the register itself, not with what kvmx loaded: a CPU
+	 * that lets XSETBV through unintercepted (QEMU's TCG does) leaves the
+	 * guest's value there, and the host's XRSTORs would fault on it.
+	 */
+	if (swap_xcr0 && xgetbv(XCR_XFEATURE_ENABLED_MASK) != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	kvmx_load_host_dr0_3(vcpu, svm->host_dr);
 	if (host_dr7 & KVMX_DR7_ENABLED)

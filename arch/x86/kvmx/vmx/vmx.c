@@ -268,6 +268,7 @@ static int vmx_setup_config(void)
 		       CPU_BASED_MONITOR_EXITING |
 		       CPU_BASED_CR8_LOAD_EXITING |
 		       CPU_BASED_CR8_STORE_EXITING |
+		       CPU_BASED_RDPMC_EXITING |
 		       CPU_BASED_UNCOND_IO_EXITING |
 		       CPU_BASED_USE_MSR_BITMAPS |
 		       CPU_BASED_USE_TSC_OFFSETTING |
@@ -575,6 +576,8 @@ static void vmx_load_vmcs(struct vmx_vcpu *vmx, int cpu)
 	if (moved) {
 		vmx_set_host_cpu_state(cpu);
 		vmx->cpu = cpu;
+		/* Even here before: VMXOFF and VMXON need not flush the TLB. */
+		vmx->flush_ept = true;
 	}
 }
 
@@ -1692,6 +1695,10 @@ static void vmx_decode_exit(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
 	case EXIT_REASON_CPUID:
 		exit->reason = KVMX_EXIT_CPUID;
 		break;
+	case EXIT_REASON_RDPMC:
+		/* It would read the host's counters. */
+		exit->reason = KVMX_EXIT_RDPMC;
+		break;
 	case EXIT_REASON_MSR_READ:
 		exit->reason = KVMX_EXIT_RDMSR;
 		break;
@@ -1752,6 +1759,7 @@ static bool vmx_exit_has_insn_len(u32 reason)
 	switch (reason) {
 	case EXIT_REASON_CPUID:
 	case EXIT_REASON_HLT:
+	case EXIT_REASON_RDPMC:
 	case EXIT_REASON_INVD:
 	case EXIT_REASON_VMCALL:
 	case EXIT_REASON_CR_ACCESS:
