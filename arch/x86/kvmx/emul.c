@@ -13,25 +13,6 @@
 
 #include "x86.h"
 
-/*
- * The emulator's headers name the control-register bits as the kernel
- * does, with the same values; let theirs stand in this file.
- */
-#undef X86_CR0_PE
-#undef X86_CR0_MP
-#undef X86_CR0_EM
-#undef X86_CR0_TS
-#undef X86_CR0_WP
-#undef X86_CR0_AM
-#undef X86_CR0_PG
-#undef X86_CR4_PSE
-#undef X86_CR4_PAE
-#undef X86_CR4_OSFXSR
-#undef X86_CR4_LA57
-#undef X86_CR4_OSXSAVE
-#undef X86_CR4_SMEP
-#undef X86_CR4_SMAP
-#undef X86_CR4_PKE
 #include "emulate/emulate.h"
 
 static struct x86_emul *to_emul(struct kvmx_vcpu *vcpu)
