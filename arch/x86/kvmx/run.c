@@ -12,6 +12,7 @@
 #include <asm/fpu/api.h>
 #include <asm/irq_vectors.h>
 #include <asm/kvm_para.h>
+#include <asm/special_insns.h>
 #include <linux/kvm_para.h>
 
 #include "x86.h"
@@ -47,6 +48,37 @@ void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host)
 		if (host[i] != v)
 			set_debugreg(host[i], i);
 	}
+}
+
+/*
+ * PKRU is user state the hardware does not switch, and CR4 writes are
+ * not intercepted, so a guest may turn protection keys on by itself.
+ * Around every entry: load the guest's value if it uses keys, and make
+ * sure the host's is back afterwards whatever the guest did.
+ */
+u32 kvmx_load_guest_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4)
+{
+	u32 host;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return 0;
+	host = rdpkru();
+	if ((guest_cr4 & X86_CR4_PKE) && vcpu->arch.pkru != host)
+		wrpkru(vcpu->arch.pkru);
+	return host;
+}
+
+void kvmx_load_host_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4, u32 host)
+{
+	u32 cur;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return;
+	cur = rdpkru();
+	if (guest_cr4 & X86_CR4_PKE)
+		vcpu->arch.pkru = cur;
+	if (cur != host)
+		wrpkru(host);
 }
 
 void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,

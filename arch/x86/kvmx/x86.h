@@ -10,6 +10,8 @@
 int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu);
 void kvmx_load_guest_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *host);
 void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host);
+u32 kvmx_load_guest_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4);
+void kvmx_load_host_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4, u32 host);
 void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 

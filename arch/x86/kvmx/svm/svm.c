@@ -680,6 +680,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	unsigned long host_dr7;
 	u64 host_xcr0 = 0;
 	bool swap_xcr0;
+	u32 host_pkru;
 
 	svm_pre_run(svm, smp_processor_id());
 
@@ -703,6 +704,8 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 	}
 
+	host_pkru = kvmx_load_guest_pkru(vcpu, vmcb->save.cr4);
+
 	/*
 	 * With V_INTR_MASKING, the host's RFLAGS.IF at VMRUN decides whether
 	 * physical interrupts reach the guest, and so force an exit.  Set it
@@ -714,6 +717,8 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 		       page_to_phys(sc->host_vmsave_area));
 	raw_local_irq_disable();
 	asm volatile("stgi" ::: "memory");
+
+	kvmx_load_host_pkru(vcpu, vmcb->save.cr4, host_pkru);
 
 	/*
 	 * Compare with the register itself, not with what kvmx loaded: a CPU
