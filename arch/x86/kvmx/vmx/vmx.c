@@ -1870,6 +1870,7 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	u32 reason, intr_info = 0, idt_info;
 	u64 host_xcr0 = 0;
 	bool swap_xcr0, fail;
+	u32 host_pkru;
 
 	memset(exit, 0, sizeof(*exit));
 	reinject->type = KVMX_EVENT_NONE;
@@ -1926,7 +1927,9 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
+	host_pkru = kvmx_load_guest_pkru(vcpu, vmcs_read(GUEST_CR4));
 	fail = kvmx_vmx_vmenter(vcpu->arch.regs, vmx->launched);
+	kvmx_load_host_pkru(vcpu, vmcs_read(GUEST_CR4), host_pkru);
 
 	vmx->cr2 = native_read_cr2();
 	if (swap_xcr0 && host_xcr0 != vcpu->arch.xcr0)
