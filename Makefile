@@ -9,6 +9,7 @@
 #   make unit            run the user-space unit tests
 #   make conformance     upstream KVM's selftests: kvmx vs kvm_amd (QEMU)
 #   make conformance-vmx the same on Bochs (VMX), kvm_intel the oracle
+#   make bench           microbenchmarks, kvmx vs kvm_amd (QEMU): build/bench/
 #   make clean
 
 # KDIR: the running kernel's build tree where there is one, else the newest
@@ -64,9 +65,16 @@ conformance: deps kmods selftests
 conformance-vmx: deps kmods selftests
 	tools/testing/conformance/run.sh bochs
 
+# Microbenchmarks (tools/testing/bench/README.md): kvmx and the stock KVM
+# alternating in one QEMU boot, and again under -icount; not part of
+# check.  Table and plot in build/bench/.
+.PHONY: bench
+bench:
+	tools/testing/bench/bench.sh
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,14p' Makefile

@@ -14,7 +14,8 @@
 # the tests against the stock KVM), kvmx.demo=1 (short show, no tests),
 # kvmx.vmm=0|1|<variant,...> (after the tests of each phase, boot the
 # nested guest with QEMU -accel kvm: every variant, or those named),
-# kvmx.vmm_timeout=<s> (per nested run), kvmx.vmm_strace=0|1|auto.
+# kvmx.vmm_timeout=<s> (per nested run), kvmx.vmm_strace=0|1|auto,
+# kvmx.bench=1 (make bench: /bench/guest-bench.sh instead of the tests).
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -29,7 +30,7 @@ mkdir -p /dev/shm && mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # stdio: take the console now that devtmpfs has it.
 exec </dev/console >/dev/console 2>&1
 
-TIMEOUT=60 ORACLE=0 DEMO=0 VMM=0 MODARGS=
+TIMEOUT=60 ORACLE=0 DEMO=0 VMM=0 MODARGS= BENCH=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	# kvmx.modarg=a=b: a module parameter for insmod kvmx.ko (debugging:
@@ -41,6 +42,7 @@ for arg in $(cat /proc/cmdline); do
 	kvmx.vmm=*) VMM=${arg#*=} ;;
 	kvmx.vmm_timeout=*) export VMM_TIMEOUT=${arg#*=} ;;
 	kvmx.vmm_strace=*) export VMM_STRACE=${arg#*=} ;;
+	kvmx.bench=*) BENCH=${arg#*=} ;;
 	esac
 done
 [ "$VMM" = 1 ] && VMM=all
@@ -109,6 +111,18 @@ mark "@@BOOTED $(uname -r) timeout=$TIMEOUT oracle=$ORACLE"
 grep -q -w vmx /proc/cpuinfo && VENDOR=intel
 grep -q -w svm /proc/cpuinfo && VENDOR=amd
 mark "@@CPU ${VENDOR:-none} $(grep -m1 'model name' /proc/cpuinfo)"
+
+# ---- make bench (tools/testing/bench/): its own rounds, no tests --------
+if [ "$BENCH" = 1 ]; then
+	VENDOR=$VENDOR MODARGS=$MODARGS VMM=$VMM /bench/guest-bench.sh ||
+		mark "@@STEP bench-script none FAIL /bench/guest-bench.sh rc=$?"
+	mark "@@DMESG-BEGIN"
+	dmesg
+	mark "@@DMESG-END"
+	mark "@@DONE"
+	sync
+	poweroff -f
+fi
 
 # ---- phase kvmx --------------------------------------------------------
 if [ ! -f /kvmx.ko ]; then

@@ -8,7 +8,7 @@
 # QEMU, its libraries and firmware, the nested guest's kernel and
 # initramfs; ~60 MB), and OUTFILE.vmm, the names of its variants.
 # VMM_KVER: the nested guest's kernel (default: the 6.1 one).
-# EXTRA_TESTS: see below.
+# EXTRA_TESTS, BENCH_DIR: see below.
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 KVER OUTFILE" >&2; exit 2; }
 KVER=$1 OUT=$2
@@ -54,6 +54,9 @@ if [ -n "${EXTRA_TESTS:-}" ] && [ -s "$EXTRA_TESTS/list" ]; then
 	done
 fi
 cp "$ROOT/tests/list" "$OUT.tests"  # the host expects these
+# BENCH_DIR (make bench, tools/testing/bench/): kvmx-bench and its
+# scripts, as /bench.
+[ -n "${BENCH_DIR:-}" ] && cp -r "$BENCH_DIR" "$ROOT/bench"
 [ -x "$ST/kvm-hold" ] && cp "$ST/kvm-hold" "$ROOT/kvm-hold"
 KO=$TOP/tools/testing/selftests/kvmx/kvmx-only.txt
 [ -f "$KO" ] && cp "$KO" "$ROOT/kvmx-only.txt"

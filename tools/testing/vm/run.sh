@@ -17,6 +17,11 @@
 #      STALL: end the boot after that many seconds without console output;
 #      EXTRA_TESTS a directory of more tests (default
 #      $BUILD/conformance/check-MACHINE, see initramfs.sh).
+#      BENCH=1 (make bench, tools/testing/bench/): the guest runs
+#      $BUILD/bench/guest-bench.sh instead of the tests; BENCH_ARGS more
+#      kernel command line for it (kvmx.bench_rounds=3 ...);
+#      ICOUNT=1 (qemu): -icount shift=0,sleep=off -smp 1, the guest clock
+#      counts instructions (runs repeat exactly, slower).
 set -u
 { # bash reads scripts as it runs them: parse all first, so editing this
   # file (git pull) cannot break a run in progress.
@@ -51,6 +56,7 @@ if [ "${NOBOOT:-0}" != 1 ]; then   # NOBOOT=1: only parse the last log again
 	# (tools/testing/conformance/must-pass*.txt), staged by check.sh.
 	EXTRA_TESTS=${EXTRA_TESTS-$BUILD/conformance/check-$MACHINE} \
 	VMM_PAYLOAD=$([ "$VMM" = 0 ] && echo 0 || echo 1) \
+	BENCH_DIR=$([ "${BENCH:-0}" = 1 ] && echo "$BUILD/bench") \
 		BUILD=$BUILD "$HERE/initramfs.sh" "$KVER" "$INITRD" || exit 1
 fi
 # The nested runs expected: every variant of the payload, or those in VMM.
@@ -76,11 +82,18 @@ CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
 # MODARGS="a=1 dyndbg=+p": parameters for insmod kvmx.ko.
 for a in ${MODARGS:-}; do CMDLINE="$CMDLINE kvmx.modarg=$a"; done
 CMDLINE="$CMDLINE kvmx.vmm=$VMM kvmx.vmm_timeout=$VMM_TIMEOUT${VMM_STRACE:+ kvmx.vmm_strace=$VMM_STRACE}"
+[ "${BENCH:-0}" = 1 ] && CMDLINE="$CMDLINE kvmx.bench=1${BENCH_ARGS:+ $BENCH_ARGS}"
 
 boot_qemu() {
 	# -cpu max under TCG has SVM with NPT; -accel tcg because this host
 	# has no /dev/kvm of its own.
-	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G \
+	# ICOUNT=1 (make bench): one instruction, one ns of guest time.  One
+	# vCPU: with icount QEMU runs the vCPUs round-robin on one thread, and
+	# Linux hangs bringing up the second one ("Booting SMP configuration").
+	local smp=2 icount=
+	[ "${ICOUNT:-0}" = 1 ] && smp=1 icount="-icount shift=0,sleep=off"
+	# shellcheck disable=SC2086
+	qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 2G $icount \
 		-display none -vga none -monitor none -no-reboot \
 		-serial "file:$LOG" \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE" \
