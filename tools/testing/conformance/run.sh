@@ -79,7 +79,8 @@ if [ "${NOBOOT:-0}" != 1 ]; then
 	# watchdog is for a wedged machine, which STALL catches sooner.
 	: "${WATCHDOG:=$((1200 + N * 2 * 60))}"
 	[ "$MACHINE" = bochs ] && WATCHDOG=$((WATCHDOG * 4))
-	echo "conformance: $N tests on $NAME, kvmx${ORACLE/#1/ and the stock KVM}${ORACLE/#0/ only}, timeout ${TIMEOUT}s each (log: $LOG)"
+	WHAT="kvmx only"; [ "$ORACLE" = 1 ] && WHAT="kvmx, then the stock KVM"
+	echo "conformance: $N tests on $NAME: $WHAT; timeout ${TIMEOUT}s each (log: $LOG)"
 fi
 mkdir -p "$CONF_OUT"
 BED_OUT=$CONF_OUT/$RES.bed.out
@@ -196,6 +197,14 @@ MUST_ALL=$(awk -F'\t' 'NR > 1 && $9 == "must-pass"' "$TSV" | wc -l)
 REGRESS=$(awk -F'\t' 'NR > 1 && $9 == "must-pass" && $8 != "ok" { print $1 }' "$TSV")
 NEW=$(awk -F'\t' 'NR > 1 && $9 != "must-pass" && $2 == "pass" { print $1 }' "$TSV")
 UNEXPLAINED=$(awk -F'\t' 'NR > 1 && $9 == "-" && $8 != "ok" { print $1 }' "$TSV")
+# Why kvmx fails, most common first: the to-do list.
+echo
+echo "kvmx failures by reason:"
+awk -F'\t' 'NR > 1 && $8 == "FAIL" {
+	r = $10; if (r == "") r = "(" $2 ")"
+	n[r]++; t[r] = t[r] " " $1 }
+END { for (r in n) printf "%4d  %s:%s\n", n[r], r, t[r] }' "$TSV" | sort -k1,1nr -k2 |
+	awk '{ if (length($0) > 400) $0 = substr($0, 1, 397) "..."; print }'
 echo
 [ -n "$NEW" ] && echo "passing, not yet in $MUST:" $NEW
 [ -n "$UNEXPLAINED" ] && echo "failing, in neither $MUST nor not-yet.txt:" $UNEXPLAINED

@@ -77,6 +77,14 @@ run_tests() { # run_tests <backend>
 		timeout -s KILL "$TIMEOUT" "/tests/$t" </dev/null
 		rc=$?
 		mark "@@END $t $be rc=$rc t=$(echo "$(now) $t0" | awk '{printf "%.2f", $1 - $2}')"
+		# timeout(1) kills the test, not what it forked (upstream's
+		# hardware_disable_test): end those too, lest they hold /dev/kvm
+		# into the next tests and the rmmod.
+		killall -q -KILL "$t" 2>/dev/null
+		n=0
+		while killall -q -0 "$t" 2>/dev/null && [ $n -lt 20 ]; do
+			sleep 1; n=$((n + 1))
+		done
 	done
 }
 
