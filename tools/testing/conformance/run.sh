@@ -127,7 +127,9 @@ cur != "" {
 		if (where == "" && line ~ /^  [^ ].*:[0-9]+: /) { where = clean(line); next }
 		if (line ~ /^  pid=[0-9]+ tid=/ || line ~ /addr2line/ || line ~ /^ *[0-9]+\t/ || clean(line) == "") next
 		if (line ~ /^\[ *[0-9]+\.[0-9]+\]/) next   # kernel message
-		if (!(cur in why)) why[cur] = clean(line)
+		# The message, with up to two lines that continue it.
+		if (!(cur in why)) { why[cur] = clean(line); more = 2 }
+		else if (more-- > 0) why[cur] = why[cur] " " clean(line)
 		next
 	}
 	if (!(cur in why) && line ~ /# SKIP/) { w = line; sub(/.*# SKIP */, "", w); sub(/^- */, "", w); why[cur] = "skip: " clean(w) }
