@@ -2,14 +2,19 @@
 /*
  * kvmx-bench: the microbenchmarks of `make bench` (see README.md, bench.h).
  *
- *   kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] what...
+ *   kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] [-c cpu] what...
  *
  * what: exits, mem, lifecycle, footprint, all.  -b and -r are only
  * printed in the result lines; -s multiplies the iteration counts; -m is
  * the size of the fault-in benchmark with 2 MiB pages (default: 1024 MiB
  * if the machine has the memory for it, else 512), -M with 4 KiB pages
- * (default 128).
+ * (default 128); -c pins the benchmark to a CPU (default 0, -1: not
+ * pinned): on the wall clock of an emulated 2-CPU machine, every wait for
+ * an idle CPU (an SRCU grace period of a memslot change) costs
+ * milliseconds, and where the task lands decides how many of them it
+ * waits for, which made phases bimodal.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,28 +99,36 @@ void bench_guest(struct guest *g, size_t mem)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] "
+	fprintf(stderr, "usage: kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] [-c cpu] "
 		"exits|mem|lifecycle|footprint|all...\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	int c, i, rc = 0;
+	int c, i, rc = 0, cpu = 0;
+	cpu_set_t set;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "b:r:s:m:M:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:s:m:M:c:")) != -1) {
 		switch (c) {
 		case 'b': bench.backend = optarg; break;
 		case 'r': bench.round = atoi(optarg); break;
 		case 's': bench.scale = atof(optarg); break;
 		case 'm': bench.mem_mib = (unsigned int)atoi(optarg); break;
 		case 'M': bench.mem4k_mib = (unsigned int)atoi(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (optind >= argc)
 		usage();
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		TEST_ASSERT(sched_setaffinity(0, sizeof(set), &set) == 0,
+			    "sched_setaffinity(CPU %d)", cpu);
+	}
 	for (i = optind; i < argc; i++) {
 		bool all = !strcmp(argv[i], "all"), known = all;
 
