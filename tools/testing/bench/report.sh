@@ -113,6 +113,13 @@ END {
 	echo
 	cat "$OUT/table.md"
 	echo
+	echo "Notes: wall = QEMU TCG, 2 vCPUs, the guest clock follows the host;"
+	echo "icount = -icount shift=0,sleep=off, 1 vCPU, 1 ns per instruction, idle"
+	echo "time skipped.  Not measured: the HLT wake-up (kvmx has no in-kernel"
+	echo "APIC yet).  Fault-in sizes are in results.tsv (size=; 4K backing:"
+	echo "128 MiB by default, for time).  vmm-*: the test-bed's nested QEMU"
+	echo "boot, one per backend and boot.  See tools/testing/bench/README.md."
+	echo
 	echo "Test-bed (what the guests saw):"
 	echo
 	printf '%s\n' "$INFO" | sed 's/^/    /'
