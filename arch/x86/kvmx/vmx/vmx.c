@@ -121,8 +121,8 @@ struct vmx_vcpu {
 	/* What the guest sees, where the VMCS holds a different value. */
 	unsigned long cr0, cr4;
 	u64 efer;
-	unsigned long cr2;
-	unsigned long dr6;
+	u64 cr2;
+	u64 dr6;
 	bool pdptrs_dirty;
 
 	/*
@@ -928,94 +928,165 @@ static bool vmx_load_pdptrs(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx)
 
 /* ---- Registers ----------------------------------------------------------- */
 
+/* Registers that are one VMCS field each, as the guest sees them. */
+static const u16 vmx_reg_fields[] = {
+	[KVMX_DR7] = GUEST_DR7,
+	[KVMX_PAT] = GUEST_IA32_PAT,
+	[KVMX_TSC_OFFSET] = TSC_OFFSET,
+	[KVMX_SYSENTER_CS] = GUEST_SYSENTER_CS,
+	[KVMX_SYSENTER_ESP] = GUEST_SYSENTER_ESP,
+	[KVMX_SYSENTER_EIP] = GUEST_SYSENTER_EIP,
+};
+
+/* Registers VMX does not switch, kept here and loaded around the guest. */
+static u64 *vmx_reg_soft(struct vmx_vcpu *vmx, enum kvmx_vreg reg)
+{
+	switch (reg) {
+	case KVMX_CR2:
+		return &vmx->cr2;
+	case KVMX_DR6:
+		return &vmx->dr6;
+	case KVMX_STAR:
+		return &vmx->star;
+	case KVMX_LSTAR:
+		return &vmx->lstar;
+	case KVMX_CSTAR:
+		return &vmx->cstar;
+	case KVMX_SFMASK:
+		return &vmx->sfmask;
+	case KVMX_KERNEL_GS_BASE:
+		return &vmx->kernel_gs_base;
+	default:
+		return NULL;
+	}
+}
+
+/* The MSR behind a register of vmx_reg_soft() that is one, else 0. */
+static u32 vmx_reg_msr(enum kvmx_vreg reg)
+{
+	switch (reg) {
+	case KVMX_STAR:
+		return MSR_STAR;
+	case KVMX_LSTAR:
+		return MSR_LSTAR;
+	case KVMX_CSTAR:
+		return MSR_CSTAR;
+	case KVMX_SFMASK:
+		return MSR_SYSCALL_MASK;
+	case KVMX_KERNEL_GS_BASE:
+		return MSR_KERNEL_GS_BASE;
+	default:
+		return 0;
+	}
+}
+
+static u64 __vmx_get_reg(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
+			 enum kvmx_vreg reg)
+{
+	u64 *soft = vmx_reg_soft(vmx, reg);
+
+	if (reg < ARRAY_SIZE(vmx_reg_fields) && vmx_reg_fields[reg])
+		return vmcs_read(vmx_reg_fields[reg]);
+	/* The guest writes KERNEL_GS_BASE without exits while it is loaded. */
+	if (reg == KVMX_KERNEL_GS_BASE && vmx->guest_msrs_loaded)
+		rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	if (soft)
+		return *soft;
+
+	switch (reg) {
+	case KVMX_CR0:
+		return vmx_read_cr0(vmx);
+	case KVMX_CR3:
+		return vmcs_read(GUEST_CR3);
+	case KVMX_CR4:
+		return vmx_read_cr4(vmx);
+	case KVMX_EFER:
+		return vmx->efer;
+	case KVMX_CPL:
+		return VMX_AR_DPL(vmcs_read(GUEST_SS_AR_BYTES));
+	case KVMX_INT_SHADOW:
+		return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+		       (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS) ?
+		       KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI : 0;
+	case KVMX_TDP_ROOT:
+		return vmx->ept_root;
+	default:
+		return 0;
+	}
+}
+
 static u64 vmx_get_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg)
 {
 	struct vmx_vcpu *vmx = vmx_get_vmcs(vcpu);
-	u64 v = 0;
+	u64 v = __vmx_get_reg(vcpu, vmx, reg);
 
-	switch (reg) {
-	case KVMX_CR0: v = vmx_read_cr0(vmx); break;
-	case KVMX_CR2: v = vmx->cr2; break;
-	case KVMX_CR3: v = vmcs_read(GUEST_CR3); break;
-	case KVMX_CR4: v = vmx_read_cr4(vmx); break;
-	case KVMX_EFER: v = vmx->efer; break;
-	case KVMX_DR6: v = vmx->dr6; break;
-	case KVMX_DR7: v = vmcs_read(GUEST_DR7); break;
-	case KVMX_PAT: v = vmcs_read(GUEST_IA32_PAT); break;
-	case KVMX_CPL: v = VMX_AR_DPL(vmcs_read(GUEST_SS_AR_BYTES)); break;
-	case KVMX_INT_SHADOW:
-		v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
-		    (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS) ?
-		    KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI : 0;
-		break;
-	case KVMX_TSC_OFFSET: v = vmcs_read(TSC_OFFSET); break;
-	case KVMX_TDP_ROOT: v = vmx->ept_root; break;
-	case KVMX_STAR: v = vmx->star; break;
-	case KVMX_LSTAR: v = vmx->lstar; break;
-	case KVMX_CSTAR: v = vmx->cstar; break;
-	case KVMX_SFMASK: v = vmx->sfmask; break;
-	case KVMX_KERNEL_GS_BASE:
-		/* The guest writes it without exits while it is loaded. */
-		if (vmx->guest_msrs_loaded)
-			rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-		v = vmx->kernel_gs_base;
-		break;
-	case KVMX_SYSENTER_CS: v = vmcs_read(GUEST_SYSENTER_CS); break;
-	case KVMX_SYSENTER_ESP: v = vmcs_read(GUEST_SYSENTER_ESP); break;
-	case KVMX_SYSENTER_EIP: v = vmcs_read(GUEST_SYSENTER_EIP); break;
-	}
 	vmx_put_vmcs();
 	return v;
 }
 
-/* Also loads it into the CPU if the guest's MSRs are in there now. */
-static void vmx_set_lazy_msr(struct vmx_vcpu *vmx, u64 *slot, u32 msr, u64 v)
+/* The CPL is SS.DPL in VMX: keep both views of SS's rights in step. */
+static void vmx_set_cpl(struct vmx_vcpu *vmx, u64 cpl)
 {
-	*slot = v;
-	if (vmx->guest_msrs_loaded)
-		wrmsrl(msr, v);
+	u32 ar = vmcs_read(GUEST_SS_AR_BYTES), dpl = (cpl & 3) << VMX_AR_DPL_SHIFT;
+	u32 m = 3 << VMX_AR_DPL_SHIFT;
+
+	if (ar == vmx->seg_hw_ar[KVMX_SS]) {
+		vmx->seg_user_ar[KVMX_SS] = (vmx->seg_user_ar[KVMX_SS] & ~m) | dpl;
+		vmx->seg_hw_ar[KVMX_SS] = (ar & ~m) | dpl;
+	}
+	vmcs_write(GUEST_SS_AR_BYTES, (ar & ~m) | dpl);
 }
 
-static int vmx_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
+static void vmx_set_int_shadow(u64 val)
 {
-	struct vmx_vcpu *vmx = vmx_get_vmcs(vcpu);
-	u32 intr;
+	u32 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+		   ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+
+	/* Like KVM: MOV SS blocking if asked for, else STI's. */
+	if (val & KVM_X86_SHADOW_INT_MOV_SS)
+		intr |= GUEST_INTR_STATE_MOV_SS;
+	else if (val)
+		intr |= GUEST_INTR_STATE_STI;
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+}
+
+static void __vmx_set_reg(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
+			  enum kvmx_vreg reg, u64 val)
+{
+	u64 *soft = vmx_reg_soft(vmx, reg);
+
+	if (reg < ARRAY_SIZE(vmx_reg_fields) && vmx_reg_fields[reg]) {
+		vmcs_write(vmx_reg_fields[reg], val);
+		return;
+	}
+	if (soft) {
+		*soft = val;
+		/* An MSR the guest's state has in the CPU right now. */
+		if (vmx_reg_msr(reg) && vmx->guest_msrs_loaded)
+			wrmsrl(vmx_reg_msr(reg), val);
+		return;
+	}
 
 	switch (reg) {
-	case KVMX_CR0: vmx_write_cr0(vmx, val); break;
-	case KVMX_CR2: vmx->cr2 = val; break;
+	case KVMX_CR0:
+		vmx_write_cr0(vmx, val);
+		break;
 	case KVMX_CR3:
 		vmcs_write(GUEST_CR3, val);
 		vmx->pdptrs_dirty = true;
 		break;
-	case KVMX_CR4: vmx_write_cr4(vmx, val); break;
-	case KVMX_EFER: vmx_write_efer(vmx, val); break;
-	case KVMX_DR6: vmx->dr6 = val; break;
-	case KVMX_DR7: vmcs_write(GUEST_DR7, val); break;
-	case KVMX_PAT: vmcs_write(GUEST_IA32_PAT, val); break;
-	case KVMX_CPL: {
-		u32 ar = vmcs_read(GUEST_SS_AR_BYTES), dpl = (val & 3) << 5;
-		u32 m = 3 << VMX_AR_DPL_SHIFT;
-
-		if (ar == vmx->seg_hw_ar[KVMX_SS]) {
-			vmx->seg_user_ar[KVMX_SS] =
-				(vmx->seg_user_ar[KVMX_SS] & ~m) | dpl;
-			vmx->seg_hw_ar[KVMX_SS] = (ar & ~m) | dpl;
-		}
-		vmcs_write(GUEST_SS_AR_BYTES, (ar & ~m) | dpl);
+	case KVMX_CR4:
+		vmx_write_cr4(vmx, val);
 		break;
-	}
+	case KVMX_EFER:
+		vmx_write_efer(vmx, val);
+		break;
+	case KVMX_CPL:
+		vmx_set_cpl(vmx, val);
+		break;
 	case KVMX_INT_SHADOW:
-		intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
-		       ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
-		/* Like KVM: MOV SS blocking if asked for, else STI's. */
-		if (val & KVM_X86_SHADOW_INT_MOV_SS)
-			intr |= GUEST_INTR_STATE_MOV_SS;
-		else if (val)
-			intr |= GUEST_INTR_STATE_STI;
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+		vmx_set_int_shadow(val);
 		break;
-	case KVMX_TSC_OFFSET: vmcs_write(TSC_OFFSET, val); break;
 	case KVMX_TDP_ROOT:
 		vmx->ept_root = val;
 		vmx->eptp = val | VMX_EPTP_MT_WB |
@@ -1023,26 +1094,16 @@ static int vmx_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
 		vmcs_write(EPT_POINTER, vmx->eptp);
 		vmx->flush_ept = true;
 		break;
-	case KVMX_STAR:
-		vmx_set_lazy_msr(vmx, &vmx->star, MSR_STAR, val);
+	default:
 		break;
-	case KVMX_LSTAR:
-		vmx_set_lazy_msr(vmx, &vmx->lstar, MSR_LSTAR, val);
-		break;
-	case KVMX_CSTAR:
-		vmx_set_lazy_msr(vmx, &vmx->cstar, MSR_CSTAR, val);
-		break;
-	case KVMX_SFMASK:
-		vmx_set_lazy_msr(vmx, &vmx->sfmask, MSR_SYSCALL_MASK, val);
-		break;
-	case KVMX_KERNEL_GS_BASE:
-		vmx_set_lazy_msr(vmx, &vmx->kernel_gs_base, MSR_KERNEL_GS_BASE,
-				 val);
-		break;
-	case KVMX_SYSENTER_CS: vmcs_write(GUEST_SYSENTER_CS, val); break;
-	case KVMX_SYSENTER_ESP: vmcs_write(GUEST_SYSENTER_ESP, val); break;
-	case KVMX_SYSENTER_EIP: vmcs_write(GUEST_SYSENTER_EIP, val); break;
 	}
+}
+
+static int vmx_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
+{
+	struct vmx_vcpu *vmx = vmx_get_vmcs(vcpu);
+
+	__vmx_set_reg(vcpu, vmx, reg, val);
 	vmx_put_vmcs();
 	return 0;
 }
@@ -1339,7 +1400,8 @@ static void vmx_flush(struct vmx_vcpu *vmx)
 			vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
 	}
 	/* Without a VPID, entries and exits flush linear mappings. */
-	vmx->flush_ept = vmx->flush_vpid = false;
+	vmx->flush_ept = false;
+	vmx->flush_vpid = false;
 }
 
 static void vmx_flush_tlb(struct kvmx_vcpu *vcpu)
