@@ -66,7 +66,7 @@
 #define EPT_QUAL_READ		BIT(0)
 #define EPT_QUAL_WRITE		BIT(1)
 #define EPT_QUAL_FETCH		BIT(2)
-#define EPT_QUAL_RWX		(7 << 3)	/* what the EPT entry allowed */
+#define EPT_QUAL_RWX		(7 << 3)	/* the EPT entry's R/W/X */
 #define EPT_QUAL_NMI_UNBLOCK	BIT(12)
 
 #define PENDING_DBG_BS		BIT(14)
@@ -109,14 +109,14 @@ struct vmx_vcpu {
 	bool launched;
 	struct list_head loaded_link;	/* on vmx_loaded_vmcss of ->cpu */
 
-	u16 vpid;			/* 0: none, the TLB is flushed by hardware */
+	u16 vpid;			/* 0: none, entries flush the TLB */
 	u64 eptp;
 	u64 ept_root;
 	bool flush_ept, flush_vpid;
 
 	u32 pin, exec;			/* the controls as last written */
 	u32 entry;
-	bool injected;			/* VM_ENTRY_INTR_INFO_FIELD is set */
+	bool injected;			/* an event is in VM_ENTRY_INTR_INFO */
 
 	/* What the guest sees, where the VMCS holds a different value. */
 	unsigned long cr0, cr4;
@@ -324,7 +324,7 @@ static int vmx_setup_config(void)
 	    !(ept_vpid & VMX_EPT_INVEPT_BIT) ||
 	    !(ept_vpid & (VMX_EPT_EXTENT_CONTEXT_BIT |
 			  VMX_EPT_EXTENT_GLOBAL_BIT))) {
-		pr_err("EPT lacks 4-level tables, WB, 2 MiB pages or INVEPT (caps %#llx)\n",
+		pr_err("EPT lacks 4-level tables, WB, 2 MiB pages or INVEPT (%#llx)\n",
 		       ept_vpid);
 		return -EOPNOTSUPP;
 	}
@@ -429,8 +429,10 @@ static int vmx_probe(void)
 	vmx_msr_allow(MSR_KERNEL_GS_BASE);
 
 	for_each_possible_cpu(cpu) {
-		struct page *page = alloc_pages_node(cpu_to_node(cpu),
-						     GFP_KERNEL | __GFP_ZERO, 0);
+		struct page *page;
+
+		page = alloc_pages_node(cpu_to_node(cpu),
+					GFP_KERNEL | __GFP_ZERO, 0);
 		if (!page)
 			goto nomem;
 		*(u32 *)page_address(page) = vmx_cfg.revision_id;
@@ -610,7 +612,8 @@ static int vmx_read_guest(struct kvmx_vcpu *vcpu, u64 gpa, void *buf,
 	idx = srcu_read_lock(&vm->srcu);
 	slot = kvmx_gfn_to_memslot(kvmx_memslots(vm), gpa >> PAGE_SHIFT);
 	if (slot) {
-		hva = slot->userspace_addr + gpa - (slot->base_gfn << PAGE_SHIFT);
+		hva = slot->userspace_addr + gpa -
+		      (slot->base_gfn << PAGE_SHIFT);
 		if (!copy_from_user_nofault(buf, (void __user *)hva, len))
 			r = 0;
 	}
@@ -656,7 +659,8 @@ static u32 vmx_seg_user_ar(const struct kvm_segment *var, enum kvmx_seg seg)
 {
 	if (var->unusable)
 		return VMX_AR_UNUSABLE_MASK |
-		       (seg == KVMX_SS ? (var->dpl & 3) << VMX_AR_DPL_SHIFT : 0);
+		       (seg == KVMX_SS ?
+			(var->dpl & 3) << VMX_AR_DPL_SHIFT : 0);
 	return (var->type & VMX_AR_TYPE_MASK) |
 	       (var->s ? VMX_AR_S_MASK : 0) |
 	       ((var->dpl & 3) << VMX_AR_DPL_SHIFT) |
@@ -1027,11 +1031,12 @@ static u64 vmx_get_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg)
 /* The CPL is SS.DPL in VMX: keep both views of SS's rights in step. */
 static void vmx_set_cpl(struct vmx_vcpu *vmx, u64 cpl)
 {
-	u32 ar = vmcs_read(GUEST_SS_AR_BYTES), dpl = (cpl & 3) << VMX_AR_DPL_SHIFT;
-	u32 m = 3 << VMX_AR_DPL_SHIFT;
+	u32 ar = vmcs_read(GUEST_SS_AR_BYTES), m = 3 << VMX_AR_DPL_SHIFT;
+	u32 dpl = (cpl & 3) << VMX_AR_DPL_SHIFT;
 
 	if (ar == vmx->seg_hw_ar[KVMX_SS]) {
-		vmx->seg_user_ar[KVMX_SS] = (vmx->seg_user_ar[KVMX_SS] & ~m) | dpl;
+		vmx->seg_user_ar[KVMX_SS] =
+			(vmx->seg_user_ar[KVMX_SS] & ~m) | dpl;
 		vmx->seg_hw_ar[KVMX_SS] = (ar & ~m) | dpl;
 	}
 	vmcs_write(GUEST_SS_AR_BYTES, (ar & ~m) | dpl);
@@ -1409,7 +1414,7 @@ static void vmx_flush_tlb(struct kvmx_vcpu *vcpu)
 	to_vmx(vcpu)->flush_ept = true;
 }
 
-/* ---- Events ----------------------------------------------------------------- */
+/* ---- Events ----------------------------------------------------------- */
 
 /* Exceptions that push an error code (in protected mode). */
 static bool vmx_exception_has_error(u8 vector)
@@ -1534,7 +1539,8 @@ static void vmx_recover_nmi_blocking(u32 unblock_info, u32 idt_info)
 {
 	if (vmx_cfg.vnmi && !(idt_info & VECTORING_INFO_VALID_MASK) &&
 	    (unblock_info & INTR_INFO_UNBLOCK_NMI))
-		vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
+		vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO,
+			      GUEST_INTR_STATE_NMI);
 }
 
 /* ---- Control register exits -------------------------------------------- */
@@ -1670,7 +1676,7 @@ unknown:
 	exit->reason = KVMX_EXIT_UNKNOWN;
 }
 
-/* ---- Running ---------------------------------------------------------------- */
+/* ---- Running ---------------------------------------------------------- */
 
 static void vmx_machine_check(void)
 {
@@ -1847,7 +1853,8 @@ static void vmx_fixup_interruptibility(struct kvmx_vcpu *vcpu)
 	/* STI blocking needs IF set; MOV SS blocking does not. */
 	if ((intr & GUEST_INTR_STATE_STI) &&
 	    !(vcpu->arch.rflags & X86_EFLAGS_IF))
-		fixed = (intr & ~GUEST_INTR_STATE_STI) | GUEST_INTR_STATE_MOV_SS;
+		fixed = (intr & ~GUEST_INTR_STATE_STI) |
+			GUEST_INTR_STATE_MOV_SS;
 	if (fixed != intr)
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, fixed);
 	/* A single step over the shadowed instruction must be pending. */
@@ -2031,7 +2038,8 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	if (reason == EXIT_REASON_EXCEPTION_NMI) {
 		intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 		/* The host's NMI, before anything can notice it is late. */
-		if ((intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		if ((intr_info & INTR_INFO_INTR_TYPE_MASK) ==
+		    INTR_TYPE_NMI_INTR)
 			kvmx_vmx_do_nmi();
 		else if ((intr_info & INTR_INFO_VECTOR_MASK) == MC_VECTOR)
 			vmx_machine_check();
