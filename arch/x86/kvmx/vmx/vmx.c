@@ -116,7 +116,7 @@ struct vmx_vcpu {
 
 	u32 pin, exec;			/* the controls as last written */
 	u32 entry;
-	bool injected;			/* an event is in VM_ENTRY_INTR_INFO */
+	bool injected;			/* VM_ENTRY_INTR_INFO is valid */
 
 	/* What the guest sees, where the VMCS holds a different value. */
 	unsigned long cr0, cr4;
@@ -324,7 +324,7 @@ static int vmx_setup_config(void)
 	    !(ept_vpid & VMX_EPT_INVEPT_BIT) ||
 	    !(ept_vpid & (VMX_EPT_EXTENT_CONTEXT_BIT |
 			  VMX_EPT_EXTENT_GLOBAL_BIT))) {
-		pr_err("EPT lacks 4-level tables, WB, 2 MiB pages or INVEPT (%#llx)\n",
+		pr_err("EPT lacks 4 levels, WB, 2 MiB pages or INVEPT (%#llx)\n",
 		       ept_vpid);
 		return -EOPNOTSUPP;
 	}
