@@ -15,13 +15,14 @@
 # or when the boot did not get to its end.
 #
 # Env: KVER (default: the 6.1 kernel), TIMEOUT per test (guest seconds;
-# 120 qemu, 600 bochs), WATCHDOG for the whole boot, STALL (kill the boot
+# 120 qemu, 300 bochs), WATCHDOG for the whole boot, STALL (kill the boot
 # after that long without console output; default TIMEOUT + 300),
 # ORACLE=0 (kvmx only), TESTS="x86_64/foo bar" (only those),
 # BED (the private build tree the boot uses; default
 # $CONF_OUT/bed-<machine>: a copy of kvmx.ko and the tests, so a rebuild
 # elsewhere cannot change a run), NOBOOT=1 (parse the last log again),
-# NOBUILD=1 (use what is staged), PROBE=1 (the probe variant, see README).
+# NOBUILD=1 (use what is staged), PROBE=1 (the probe variant, see README),
+# SLOW=1 (bochs: also the tests of slow.txt).
 set -u
 { # parse all first: editing this file cannot break a run in progress.
 MACHINE=${1:-qemu}
@@ -35,7 +36,7 @@ ORACLE=${ORACLE:-1}
 PROBE=${PROBE:-0}
 case $MACHINE in
 qemu)  : "${TIMEOUT:=120}"; MUST=must-pass.txt; RES=results ;;
-bochs) : "${TIMEOUT:=600}"; MUST=must-pass-vmx.txt; RES=results-vmx ;;
+bochs) : "${TIMEOUT:=300}"; MUST=must-pass-vmx.txt; RES=results-vmx ;;
 *) echo "usage: $0 [qemu|bochs]" >&2; exit 2 ;;
 esac
 BIN=$CONF_OUT/bin
@@ -67,11 +68,18 @@ if [ "${NOBOOT:-0}" != 1 ]; then
 	# Under TCG the oracle phase needs kvm-hold (see guest-init.sh).
 	[ -x "$HOLD" ] && cp "$HOLD" "$BED/selftests/" ||
 		echo "conformance: warning: no $HOLD (make selftests)" >&2
+	# Bochs runs ~20x slower than QEMU TCG: the tests of slow.txt only
+	# with SLOW=1 (or when named in TESTS).
+	SKIPPED=
+	if [ "$MACHINE" = bochs ] && [ "${SLOW:-0}" != 1 ] && [ -z "${TESTS:-}" ]; then
+		SKIPPED=$(sed -e 's/#.*//' -e 's/:.*//' "$HERE/slow.txt" | tr -d ' \t' | grep .)
+	fi
 	for b in $(cat "$BIN/list"); do
 		t=${b#upstream.}; t=${t//./\/}
 		if [ -n "${TESTS:-}" ] && ! printf '%s\n' $TESTS | grep -qxF "$t"; then
 			continue
 		fi
+		printf '%s\n' $SKIPPED | grep -qxF "$t" && continue
 		cp "$BIN/$b" "$BED/selftests/" && echo "$b" >>"$BED/selftests/list"
 	done
 	N=$(wc -l <"$BED/selftests/list")
@@ -81,6 +89,7 @@ if [ "${NOBOOT:-0}" != 1 ]; then
 	[ "$MACHINE" = bochs ] && WATCHDOG=$((WATCHDOG * 4))
 	WHAT="kvmx only"; [ "$ORACLE" = 1 ] && WHAT="kvmx, then the stock KVM"
 	echo "conformance: $N tests on $NAME: $WHAT; timeout ${TIMEOUT}s each (log: $LOG)"
+	[ -n "$SKIPPED" ] && echo "conformance: left out as slow (slow.txt; SLOW=1 runs them):" $SKIPPED
 fi
 mkdir -p "$CONF_OUT"
 BED_OUT=$CONF_OUT/$RES.bed.out
