@@ -220,6 +220,12 @@ echo
 [ -n "$NEW" ] && echo "passing, not yet in $MUST:" $NEW
 [ -n "$UNEXPLAINED" ] && echo "failing, in neither $MUST nor not-yet.txt:" $UNEXPLAINED
 [ -n "$REGRESS" ] && echo "FAILING from $MUST:" $REGRESS
+# Names in the lists that are no upstream test (a typo would hide one).
+for f in "$MUST" not-yet.txt; do
+	BADNAMES=$(sed -e 's/#.*//' -e 's/:.*//' "$HERE/$f" | tr -d ' \t' | grep . |
+		grep -vxF -f "$CONF_OUT/bin/built.txt" 2>/dev/null)
+	[ -n "$BADNAMES" ] && echo "conformance: $f names no test that builds:" $BADNAMES
+done
 # The test-bed's own lines that are not test results: insmod, rmmod, the
 # boot reaching its end, the kernel log.
 BEDLINES=$(grep -E '^(ok|FAIL|skip) ' "$BED_OUT" | grep -v ' upstream\.' || true)
