@@ -55,6 +55,7 @@ if [ "${NOBOOT:-0}" != 1 ]; then
 	[ -n "${BENCH_MEM:-}" ] && ARGS="$ARGS kvmx.bench_mem=$BENCH_MEM"
 	[ -n "${BENCH_MEM4K:-}" ] && ARGS="$ARGS kvmx.bench_mem4k=$BENCH_MEM4K"
 	: >"$OUT/load.txt"
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), kvmx $(git -C "$TOP" describe --always --dirty 2>/dev/null)." >"$OUT/run-info"
 	# ---- the boots, one at a time -------------------------------------
 	for mode in $MODES; do
 		ic=0 r=$ROUNDS
