@@ -19,6 +19,12 @@ enum kvmx_gpr {
 };
 
 struct kvmx_mmu;
+
+/* Spare NPT/EPT table pages for the next fault (mmu/mmu.c). */
+struct kvmx_table_cache {
+	u64 *pages[6];
+	int nr;
+};
 struct x86_emul;
 
 struct kvmx_arch_vm {
@@ -55,6 +61,7 @@ struct kvmx_arch_vcpu {
 	u64 rflags;
 	void *vendor;			/* struct svm_vcpu or vmx_vcpu */
 	struct x86_emul *emul;		/* the instruction in flight */
+	struct kvmx_table_cache table_cache;
 
 	struct fpu_guest guest_fpu;
 	u64 xcr0;

@@ -235,6 +235,7 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu)
 {
 	kvmx_vendor->vcpu_free(vcpu);
+	kvmx_mmu_vcpu_free(vcpu);
 	kvmx_emul_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
 	kvfree(vcpu->arch.cpuid);

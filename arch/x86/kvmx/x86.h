@@ -78,6 +78,7 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write);
 void kvmx_mmu_zap_slot(struct kvmx_vm *vm, struct kvmx_memslot *slot);
 void kvmx_mmu_zap_gfns(struct kvmx_vm *vm, u64 start, u64 end);
 int kvmx_mmu_levels(struct kvmx_vm *vm);
+void kvmx_mmu_vcpu_free(struct kvmx_vcpu *vcpu);
 
 /* Debug registers at reset. */
 #define KVMX_DR6_INIT	0xffff0ff0UL

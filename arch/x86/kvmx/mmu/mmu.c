@@ -158,13 +158,13 @@ static void free_tables(u64 *table, int level, struct kvmx_mmu *mmu)
 
 /* ---- Faults ------------------------------------------------------------ */
 
-/* Up to one new table per level, allocated before taking the lock. */
-struct table_cache {
-	u64 *pages[6];
-	int nr;
-};
+/*
+ * Up to one new table per level, allocated before taking the lock.  The
+ * cache belongs to the vCPU and keeps what a fault did not use, so that
+ * most faults allocate nothing.
+ */
 
-static int cache_fill(struct table_cache *c, int n)
+static int cache_fill(struct kvmx_table_cache *c, int n)
 {
 	while (c->nr < n) {
 		u64 *p = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -176,7 +176,7 @@ static int cache_fill(struct table_cache *c, int n)
 	return 0;
 }
 
-static void cache_free(struct table_cache *c)
+static void cache_free(struct kvmx_table_cache *c)
 {
 	while (c->nr)
 		free_page((unsigned long)c->pages[--c->nr]);
@@ -188,7 +188,7 @@ static void cache_free(struct table_cache *c)
  * leaf is not put where a 4 KiB table already is: tables are only freed
  * with the VM, so the caller maps 4 KiB there instead (see below).
  */
-static bool mmu_map(struct kvmx_mmu *mmu, struct table_cache *c, u64 gpa,
+static bool mmu_map(struct kvmx_mmu *mmu, struct kvmx_table_cache *c, u64 gpa,
 		    u64 pa, bool writable, int level)
 {
 	u64 *table = mmu->root;
@@ -282,7 +282,7 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct kvmx_vm *vm = vcpu->vm;
 	struct kvmx_mmu *mmu = vm->arch.mmu;
-	struct table_cache cache = { .nr = 0 };
+	struct kvmx_table_cache *cache = &vcpu->arch.table_cache;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct kvmx_memslot *slot;
 	unsigned long hva, seq;
@@ -313,7 +313,7 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 	}
 
 	/* Splitting a large leaf may take one more table than the walk. */
-	r = cache_fill(&cache, mmu->levels);
+	r = cache_fill(cache, mmu->levels);
 	if (r)
 		goto out_put;
 
@@ -335,7 +335,7 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 		gpa &= ~(u64)(SZ_2M - 1);
 		pa &= ~(u64)(SZ_2M - 1);
 	}
-	split = mmu_map(mmu, &cache, gpa & PAGE_MASK, pa, writable, level);
+	split = mmu_map(mmu, cache, gpa & PAGE_MASK, pa, writable, level);
 	spin_unlock(&mmu->lock);
 	if (split)
 		kvmx_vm_request_all(vm, KVMX_REQ_TLB_FLUSH);
@@ -348,7 +348,6 @@ int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write)
 	r = KVMX_PF_MAPPED;
 out_put:
 	put_page(page);
-	cache_free(&cache);
 out:
 	srcu_read_unlock(&vm->srcu, idx);
 	return r;
@@ -481,6 +480,11 @@ void kvmx_mmu_destroy(struct kvmx_vm *vm)
 	free_tables(mmu->root, mmu->levels, mmu);
 	kfree(mmu);
 	vm->arch.mmu = NULL;
+}
+
+void kvmx_mmu_vcpu_free(struct kvmx_vcpu *vcpu)
+{
+	cache_free(&vcpu->arch.table_cache);
 }
 
 /* What the vendor loads as nCR3 or the EPT pointer. */
