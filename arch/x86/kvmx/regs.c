@@ -86,6 +86,44 @@ static void kvmx_get_sregs(struct kvmx_vcpu *vcpu, struct kvm_sregs *s)
 		__set_bit(ev->interrupt.nr, (unsigned long *)s->interrupt_bitmap);
 }
 
+/*
+ * Fill a kvm_segment from access rights in the VMX layout (type, S, DPL,
+ * P in bits 0-7; AVL, L, D/B, G in bits 12-15), which SVM's attribute
+ * word matches once its bits 8-11 are moved up.  Then give the view KVM
+ * gives on both vendors: CS.G follows the limit, TR reads busy, SS.DPL
+ * is the CPL and an unusable SS has D/B clear.
+ */
+void kvmx_seg_from_ar(enum kvmx_seg seg, struct kvm_segment *var, u32 ar,
+		      u8 cpl)
+{
+	var->type = ar & 0xf;
+	var->s = !!(ar & BIT(4));
+	var->dpl = (ar >> 5) & 3;
+	var->present = !!(ar & BIT(7));
+	var->avl = !!(ar & BIT(12));
+	var->l = !!(ar & BIT(13));
+	var->db = !!(ar & BIT(14));
+	var->g = !!(ar & BIT(15));
+	var->unusable = !var->present;
+
+	switch (seg) {
+	case KVMX_CS:
+		/* Some CPUs do not keep CS.G. */
+		var->g = var->limit > 0xfffff;
+		break;
+	case KVMX_TR:
+		var->type |= 0x2;
+		break;
+	case KVMX_SS:
+		if (var->unusable)
+			var->db = 0;
+		var->dpl = cpl;
+		break;
+	default:
+		break;
+	}
+}
+
 /* CR4 bits the host CPU has, so the guest may have them too. */
 static u64 kvmx_cr4_allowed(void)
 {

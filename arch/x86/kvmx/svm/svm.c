@@ -224,34 +224,9 @@ static void svm_get_seg(struct kvmx_vcpu *vcpu, enum kvmx_seg seg,
 	if (seg == KVMX_GDTR || seg == KVMX_IDTR)
 		return;
 	var->selector = s->selector;
-	var->type = a & SVM_SELECTOR_TYPE_MASK;
-	var->s = !!(a & SVM_SELECTOR_S_MASK);
-	var->dpl = (a >> SVM_SELECTOR_DPL_SHIFT) & 3;
-	var->present = !!(a & SVM_SELECTOR_P_MASK);
-	var->avl = !!(a & SVM_SELECTOR_AVL_MASK);
-	var->l = !!(a & SVM_SELECTOR_L_MASK);
-	var->db = !!(a & SVM_SELECTOR_DB_MASK);
-	var->g = !!(a & SVM_SELECTOR_G_MASK);
-	var->unusable = !var->present;
-
-	switch (seg) {
-	case KVMX_CS:
-		/* Some CPUs do not keep CS.G; derive it from the limit. */
-		var->g = s->limit > 0xfffff;
-		break;
-	case KVMX_TR:
-		/* SVM does not check TR's busy bit; report it busy, as VMX. */
-		var->type |= 0x2;
-		break;
-	case KVMX_SS:
-		/* The CPL lives in the VMCB, SS.DPL may be stale. */
-		if (var->unusable)
-			var->db = 0;
-		var->dpl = vmcb->save.cpl;
-		break;
-	default:
-		break;
-	}
+	/* SVM keeps AVL/L/DB/G in bits 8-11, VMX-style rights in 12-15. */
+	kvmx_seg_from_ar(seg, var, (a & 0xff) | ((a & 0xf00) << 4),
+			 vmcb->save.cpl);
 }
 
 static void svm_set_seg(struct kvmx_vcpu *vcpu, enum kvmx_seg seg,

@@ -777,32 +777,7 @@ static void vmx_get_seg(struct kvmx_vcpu *vcpu, enum kvmx_seg seg,
 	else if (ar & VMX_AR_UNUSABLE_MASK)
 		ar &= VMX_AR_UNUSABLE_MASK | (3 << VMX_AR_DPL_SHIFT);
 
-	var->type = VMX_AR_TYPE(ar);
-	var->s = !!(ar & VMX_AR_S_MASK);
-	var->dpl = VMX_AR_DPL(ar);
-	var->present = !!(ar & VMX_AR_P_MASK);
-	var->avl = (ar >> 12) & 1;
-	var->l = !!(ar & VMX_AR_L_MASK);
-	var->db = !!(ar & VMX_AR_DB_MASK);
-	var->g = !!(ar & VMX_AR_G_MASK);
-	var->unusable = !var->present;
-
-	/* The same view as svm_get_seg() gives. */
-	switch (seg) {
-	case KVMX_CS:
-		var->g = var->limit > 0xfffff;
-		break;
-	case KVMX_TR:
-		var->type |= 0x2;
-		break;
-	case KVMX_SS:
-		if (var->unusable)
-			var->db = 0;
-		var->dpl = cpl;
-		break;
-	default:
-		break;
-	}
+	kvmx_seg_from_ar(seg, var, ar, cpl);
 }
 
 static void vmx_set_seg(struct kvmx_vcpu *vcpu, enum kvmx_seg seg,
