@@ -150,8 +150,8 @@ int kvmx_ioeventfd(struct kvmx_vm *vm, const struct kvm_ioeventfd *args)
  * A guest write of @len bytes at @addr on @bus: true when an in-kernel
  * handler took it, so the vCPU need not exit.
  */
-bool kvmx_io_bus_write(struct kvmx_vm *vm, int bus, u64 addr, int len,
-		       const void *val)
+bool kvmx_ioeventfd_write(struct kvmx_vm *vm, int bus, u64 addr, int len,
+			 const void *val)
 {
 	struct kvmx_ioeventfd *p;
 	bool done = false;

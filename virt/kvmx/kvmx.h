@@ -60,6 +60,7 @@ struct kvmx_vm {
 
 	struct list_head ioeventfds;	/* under slots_lock, read under srcu */
 	int nr_ioeventfds;
+	struct list_head io_devices;	/* the same, for kvmx_io_device */
 
 	/* Page behind KVM_COALESCED_MMIO_PAGE_OFFSET of every vCPU mmap. */
 	struct page *coalesced_mmio_page;
@@ -125,9 +126,35 @@ void kvmx_vm_request_all(struct kvmx_vm *vm, int req);
 #define KVMX_MAX_IOEVENTFDS	1000
 enum { KVMX_MMIO_BUS, KVMX_PIO_BUS, KVMX_CCW_BUS };
 int kvmx_ioeventfd(struct kvmx_vm *vm, const struct kvm_ioeventfd *args);
+bool kvmx_ioeventfd_write(struct kvmx_vm *vm, int bus, u64 addr, int len,
+			 const void *val);
+void kvmx_ioeventfds_free(struct kvmx_vm *vm);
+
+/* virt/kvmx/iobus.c: devices modelled in the kernel */
+struct kvmx_io_device;
+struct kvmx_io_device_ops {
+	/* 0 if handled; otherwise the access goes on to userspace. */
+	int (*read)(struct kvmx_io_device *dev, u64 addr, int len, void *val);
+	int (*write)(struct kvmx_io_device *dev, u64 addr, int len,
+		     const void *val);
+};
+
+struct kvmx_io_device {
+	struct list_head link;
+	const struct kvmx_io_device_ops *ops;
+	u64 addr;
+	u32 len;
+	int bus;
+};
+
+int kvmx_io_bus_register(struct kvmx_vm *vm, int bus,
+			 struct kvmx_io_device *dev, u64 addr, u32 len,
+			 const struct kvmx_io_device_ops *ops);
+void kvmx_io_bus_unregister(struct kvmx_vm *vm, struct kvmx_io_device *dev);
+bool kvmx_io_bus_read(struct kvmx_vm *vm, int bus, u64 addr, int len,
+		      void *val);
 bool kvmx_io_bus_write(struct kvmx_vm *vm, int bus, u64 addr, int len,
 		       const void *val);
-void kvmx_ioeventfds_free(struct kvmx_vm *vm);
 
 /* virt/kvmx/memslot.c */
 int kvmx_memslots_init(struct kvmx_vm *vm);

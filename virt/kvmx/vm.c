@@ -158,6 +158,7 @@ static struct kvmx_vm *kvmx_vm_create(unsigned long type)
 	mutex_init(&vm->slots_lock);
 	xa_init(&vm->vcpus);
 	INIT_LIST_HEAD(&vm->ioeventfds);
+	INIT_LIST_HEAD(&vm->io_devices);
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)

@@ -4,6 +4,7 @@
 #define KVMX_X86_ARCH_H
 
 #include <linux/kvm.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <asm/fpu/types.h>
@@ -19,6 +20,18 @@ enum kvmx_gpr {
 };
 
 struct kvmx_mmu;
+struct kvmx_pic;
+struct kvmx_ioapic;
+struct kvmx_pit;
+struct kvmx_irq_routes;
+struct kvmx_lapic;
+
+/* Who models the interrupt controllers (KVM_CREATE_IRQCHIP, the split). */
+enum kvmx_irqchip_mode {
+	KVMX_IRQCHIP_NONE,	/* userspace: KVM_INTERRUPT, KVM_EXIT_HLT */
+	KVMX_IRQCHIP_KERNEL,	/* PIC, IOAPIC and LAPICs in the kernel */
+	KVMX_IRQCHIP_SPLIT,	/* LAPICs here, PIC and IOAPIC in userspace */
+};
 
 /* Spare NPT/EPT table pages for the next fault (mmu/mmu.c). */
 struct kvmx_table_cache {
@@ -39,6 +52,14 @@ struct kvmx_arch_vm {
 	s8 clock_shift;
 	bool master_stable;
 	u32 wall_version;
+
+	/* irq/: set once by KVM_CREATE_IRQCHIP / KVM_CREATE_PIT2. */
+	enum kvmx_irqchip_mode irqchip;
+	struct kvmx_pic *pic;
+	struct kvmx_ioapic *ioapic;
+	struct kvmx_pit *pit;
+	struct mutex irq_lock;		/* routing updates */
+	struct kvmx_irq_routes __rcu *irq_routes;
 };
 
 /* An exit to userspace that must be completed on the next KVM_RUN. */
@@ -70,6 +91,7 @@ struct kvmx_arch_vcpu {
 
 	u64 apic_base;
 	u64 cr8;
+	struct kvmx_lapic *apic;	/* NULL without an in-kernel irqchip */
 	u32 mp_state;
 
 	struct kvm_cpuid_entry2 *cpuid;

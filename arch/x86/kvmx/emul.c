@@ -29,8 +29,10 @@ static int emul_access_phys(void *opaque, u64 gpa, void *buf,
 
 	if (!kvmx_guest_rw(vcpu->vm, gpa, buf, len, write))
 		return X86_PHYS_OK;
-	/* Not RAM: an in-kernel ioeventfd may still take a write. */
+	/* Not RAM: an in-kernel device or ioeventfd may still take it. */
 	if (write && kvmx_io_bus_write(vcpu->vm, KVMX_MMIO_BUS, gpa, len, buf))
+		return X86_PHYS_OK;
+	if (!write && kvmx_io_bus_read(vcpu->vm, KVMX_MMIO_BUS, gpa, len, buf))
 		return X86_PHYS_OK;
 	/* As in KVM, what no memory backs is left to userspace. */
 	return X86_PHYS_MMIO;

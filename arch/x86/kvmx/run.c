@@ -143,6 +143,25 @@ static int kvmx_internal_error(struct kvmx_vcpu *vcpu, u32 suberror,
 
 /* ---- Port I/O ---------------------------------------------------------- */
 
+/* What IN of @size bytes leaves in RAX. */
+static void kvmx_pio_set_rax(struct kvmx_vcpu *vcpu, int size,
+			     unsigned long val)
+{
+	unsigned long *rax = &vcpu->arch.regs[KVMX_RAX];
+
+	switch (size) {
+	case 1:
+		*rax = (*rax & ~0xffUL) | (u8)val;
+		break;
+	case 2:
+		*rax = (*rax & ~0xffffUL) | (u16)val;
+		break;
+	default:
+		*rax = (u32)val;	/* 32-bit writes zero-extend */
+		break;
+	}
+}
+
 static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
@@ -155,12 +174,22 @@ static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 
 	if (exit->io.string)
 		return kvmx_string_pio(vcpu, exit);
-	/* An ioeventfd may take an OUT without userspace. */
+	/* An in-kernel device or an ioeventfd may take it without userspace. */
 	if (!exit->io.in &&
 	    kvmx_io_bus_write(vcpu->vm, KVMX_PIO_BUS, exit->io.port,
 			      exit->io.size, &vcpu->arch.regs[KVMX_RAX])) {
 		kvmx_skip(vcpu, exit->insn_len);
 		return 1;
+	}
+	if (exit->io.in) {
+		unsigned long val = 0;
+
+		if (kvmx_io_bus_read(vcpu->vm, KVMX_PIO_BUS, exit->io.port,
+				     exit->io.size, &val)) {
+			kvmx_pio_set_rax(vcpu, exit->io.size, val);
+			kvmx_skip(vcpu, exit->insn_len);
+			return 1;
+		}
 	}
 
 	run->exit_reason = KVM_EXIT_IO;
@@ -183,7 +212,6 @@ static int kvmx_pio_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 
 static int kvmx_complete_pio(struct kvmx_vcpu *vcpu)
 {
-	unsigned long *rax = &vcpu->arch.regs[KVMX_RAX];
 	unsigned long val = 0;
 
 	/* Userspace moved the vCPU elsewhere meanwhile: nothing to finish. */
@@ -192,17 +220,7 @@ static int kvmx_complete_pio(struct kvmx_vcpu *vcpu)
 
 	if (vcpu->arch.pio.in) {
 		memcpy(&val, page_address(vcpu->pio_page), vcpu->arch.pio.size);
-		switch (vcpu->arch.pio.size) {
-		case 1:
-			*rax = (*rax & ~0xffUL) | (u8)val;
-			break;
-		case 2:
-			*rax = (*rax & ~0xffffUL) | (u16)val;
-			break;
-		default:
-			*rax = (u32)val;	/* 32-bit writes zero-extend */
-			break;
-		}
+		kvmx_pio_set_rax(vcpu, vcpu->arch.pio.size, val);
 	}
 	kvmx_skip(vcpu, vcpu->arch.pio.len);
 	return 1;

@@ -15,6 +15,7 @@
 # kvmx.vmm=0|1|<variant,...> (after the tests of each phase, boot the
 # nested guest with QEMU -accel kvm: every variant, or those named),
 # kvmx.vmm_timeout=<s> (per nested run), kvmx.vmm_strace=0|1|auto,
+# kvmx.vmm_repeat=<n> (every nested run n times), kvmx.notests=1 (only those),
 # kvmx.bench=1 (make bench: /bench/guest-bench.sh instead of the tests).
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -42,13 +43,15 @@ for arg in $(cat /proc/cmdline); do
 	kvmx.vmm=*) VMM=${arg#*=} ;;
 	kvmx.vmm_timeout=*) export VMM_TIMEOUT=${arg#*=} ;;
 	kvmx.vmm_strace=*) export VMM_STRACE=${arg#*=} ;;
+	kvmx.vmm_repeat=*) export VMM_REPEAT=${arg#*=} ;;
 	kvmx.bench=*) BENCH=${arg#*=} ;;
 	esac
 done
 [ "$VMM" = 1 ] && VMM=all
 
 # Test order: initramfs.sh wrote it to /tests/list.
-TESTS=$(grep -v '^#' /tests/list 2>/dev/null)
+grep -q kvmx.notests=1 /proc/cmdline ||
+	TESTS=$(grep -v '^#' /tests/list 2>/dev/null)
 
 now() { cut -d' ' -f1 /proc/uptime; }
 

@@ -14,6 +14,7 @@
 #      /dev/kvm (qemu-guest/), one result line per variant "vmm-<variant>";
 #      VMM_TIMEOUT per nested run (guest seconds, default 240);
 #      VMM_STRACE=1|0|auto (default auto: rerun an early failure under strace);
+#      VMM_REPEAT=n every nested run n times, NOTESTS=1 no tests but those;
 #      STALL: end the boot after that many seconds without console output;
 #      EXTRA_TESTS a directory of more tests (default
 #      $BUILD/conformance/check-MACHINE, see initramfs.sh).
@@ -70,7 +71,7 @@ fi
 if [ -z "$WD_SET" ] && [ -n "$VARIANTS" ]; then
 	n=$(echo "$VARIANTS" | wc -l)
 	[ "$ORACLE" = 1 ] && [ "$DEMO" != 1 ] && n=$((n * 2))
-	WATCHDOG=$((WATCHDOG + n * (VMM_TIMEOUT + 90)))
+	WATCHDOG=$((WATCHDOG + n * ${VMM_REPEAT:-1} * (VMM_TIMEOUT + 90)))
 fi
 
 # panic=-1: reboot at once on panic, which ends QEMU (-no-reboot) and which
@@ -82,6 +83,7 @@ CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
 # MODARGS="a=1 dyndbg=+p": parameters for insmod kvmx.ko.
 for a in ${MODARGS:-}; do CMDLINE="$CMDLINE kvmx.modarg=$a"; done
 CMDLINE="$CMDLINE kvmx.vmm=$VMM kvmx.vmm_timeout=$VMM_TIMEOUT${VMM_STRACE:+ kvmx.vmm_strace=$VMM_STRACE}"
+CMDLINE="$CMDLINE${VMM_REPEAT:+ kvmx.vmm_repeat=$VMM_REPEAT}${NOTESTS:+ kvmx.notests=1}"
 [ "${BENCH:-0}" = 1 ] && CMDLINE="$CMDLINE kvmx.bench=1${BENCH_ARGS:+ $BENCH_ARGS}"
 
 boot_qemu() {

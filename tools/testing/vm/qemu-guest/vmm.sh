@@ -12,6 +12,7 @@
 #   qemu|   QEMU's stdout/stderr
 #   kmsg|   kernel messages of this (outer) machine during the run
 #   stack|  QEMU's threads' kernel stacks when it had to be killed
+#   mon|    its monitor's view of the stalled guest (registers, PIC, APIC)
 #   strace| the end of an strace -e kvm=vcpu rerun, after an early failure
 #   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> wall=<s> [why]
 # boot: QEMU start to the inner /init (guest seconds; "-" if never);
@@ -21,7 +22,8 @@
 # %%INNER-DONE, the marker on the disk, and QEMU exiting 0 by itself.
 # Env: VMM_TIMEOUT per run (s, default 240); VMM_STALL kill after that many
 # s without console output (90); VMM_STRACE 1 always / 0 never / auto
-# (default: rerun under strace when QEMU failed by itself within 60 s).
+# (default: rerun under strace when QEMU failed by itself within 60 s);
+# VMM_REPEAT all of it that many times (chasing a rare failure).
 BE=$1 SEL=${2:-all}
 T=${VMM_TIMEOUT:-240} STALL=${VMM_STALL:-90} STRACE=${VMM_STRACE:-auto}
 QEMU=/vmm/qemu-system-x86_64
@@ -57,6 +59,13 @@ prefix() { # prefix <tag> <file> [tail lines]
 	stty cs8 2>/dev/null
 }
 
+monitor() { # monitor <dir>: the stalled guest's state, from QEMU's monitor
+	timeout 5 cat "$1/mon.out" >"$1/monitor" 2>/dev/null &
+	printf 'info registers\ninfo pic\ninfo lapic\ninfo irq\n' |
+		timeout 5 tee "$1/mon.in" >/dev/null 2>&1
+	wait
+}
+
 # run <dir> <tag> <strace 0|1> <variant options...>: one QEMU run.  Sets
 # RC (exit status), KILLED (why it was killed, or empty), BOOT, TOTAL, WALL.
 run() {
@@ -64,11 +73,12 @@ run() {
 	shift 3
 	rm -rf "$dir"; mkdir -p "$dir"
 	: >"$dir/console"
+	mkfifo "$dir/mon.in" "$dir/mon.out"
 	dd if=/dev/zero of="$dir/disk.img" bs=1M count=8 2>/dev/null
 	set -- "$QEMU" -L /vmm/share -accel kvm "$@" \
 		-name "$tag,debug-threads=on" \
 		-nodefaults -display none -no-reboot -net none \
-		-serial "file:$dir/console" \
+		-serial "file:$dir/console" -monitor "pipe:$dir/mon" \
 		-kernel /vmm/vmlinuz -initrd /vmm/inner.cpio \
 		-append "console=ttyS0 panic=-1 vmm.tag=$tag" \
 		-drive "file=$dir/disk.img,if=virtio,format=raw"
@@ -97,6 +107,7 @@ run() {
 		# the module's functions), then kill.  One that does not die is
 		# stuck in the kernel: do not wait for it.
 		stacks $pid >"$dir/stack"
+		monitor "$dir"
 		kill -KILL $(tree $pid) 2>/dev/null
 		s=0
 		while alive $pid && [ $s -lt 20 ]; do sleep 0.5; s=$((s + 1)); done
@@ -114,6 +125,8 @@ run() {
 	dmesg | tail -n +$(($(cat "$dir/kmsg0") + 1)) >"$dir/kmsg"
 }
 
+i=0
+while [ $i -lt "${VMM_REPEAT:-1}" ]; do i=$((i + 1))
 grep -v '^#' /vmm/variants | while read -r name opts; do
 	[ -n "$name" ] || continue
 	case ",$SEL," in ,all,|*,$name,*) ;; *) continue ;; esac
@@ -126,6 +139,7 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	prefix qemu "$dir/qemu.log"
 	prefix kmsg "$dir/kmsg"
 	prefix stack "$dir/stack"
+	prefix mon "$dir/monitor"
 	[ "$st" = 1 ] && prefix strace "$dir/strace" 60
 
 	disk=$(dd if="$dir/disk.img" bs=64 count=1 2>/dev/null | tr -d '\000' | head -n 1)
@@ -167,4 +181,5 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 		mark "@@VMM-END $name $BE FAIL boot=$BOOT t=$TOTAL wall=$WALL $why"
 	fi
 	rm -f "$dir/disk.img" "$dir.strace/disk.img"
+done
 done
