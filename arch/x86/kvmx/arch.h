@@ -92,6 +92,8 @@ struct kvmx_arch_vcpu {
 	u64 apic_base;
 	u64 cr8;
 	struct kvmx_lapic *apic;	/* NULL without an in-kernel irqchip */
+	unsigned long apic_events;	/* KVMX_APIC_* (irq/irq.h) */
+	u8 sipi_vector;
 	u32 mp_state;
 
 	struct kvm_cpuid_entry2 *cpuid;

@@ -48,12 +48,52 @@ struct kvmx_apic_irq {
 	bool assert;		/* false: INIT level de-assert (ignored) */
 };
 
-/* ---- lapic.c: the local APIC of each vCPU ---- */
+/*
+ * ---- lapic.c: the local APIC of each vCPU ----
+ * The register page is the APIC's own layout (KVM_GET/SET_LAPIC's).  Only
+ * the owning vCPU thread changes it, except IRR bits (and the event bits
+ * below), which anyone sets atomically and then kicks the vCPU.
+ */
 int kvmx_lapic_create(struct kvmx_vcpu *vcpu);
 void kvmx_lapic_free(struct kvmx_vcpu *vcpu);
-/* Deliver to every LAPIC that @irq names; @src for shorthands. */
+/* RESET (power-on, KVM_SET_LAPIC's defaults) or INIT. */
+void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init);
+/* Deliver to every LAPIC that @irq names; @src for shorthands (or NULL).
+ * Returns how many LAPICs took it, -1 if none. */
 int kvmx_apic_bus_deliver(struct kvmx_vm *vm, struct kvmx_vcpu *src,
 			  const struct kvmx_apic_irq *irq);
+/* The highest IRR vector above the PPR, or -1. */
+int kvmx_lapic_pending_vector(struct kvmx_vcpu *vcpu);
+/* The vCPU takes @vector: IRR to ISR, PPR raised. */
+void kvmx_lapic_accept(struct kvmx_vcpu *vcpu, int vector);
+/* Does LINT0 take the PIC's ExtINT (or is the APIC off: virtual wire)? */
+bool kvmx_lapic_accepts_extint(struct kvmx_vcpu *vcpu);
+/* xAPIC MMIO at the vCPU's APIC base: 0 if it was the APIC page. */
+int kvmx_lapic_mmio(struct kvmx_vcpu *vcpu, u64 gpa, int len, void *val,
+		    bool write);
+/* x2APIC MSRs 0x800-0x8ff and IA32_TSC_DEADLINE: 0, or 1 for #GP. */
+int kvmx_lapic_rdmsr(struct kvmx_vcpu *vcpu, u32 msr, u64 *val);
+int kvmx_lapic_wrmsr(struct kvmx_vcpu *vcpu, u32 msr, u64 val);
+/* IA32_APIC_BASE writes (mode switches); 1 for #GP. */
+int kvmx_lapic_set_base(struct kvmx_vcpu *vcpu, u64 val, bool host);
+/* CR8 is TPR[7:4]. */
+void kvmx_lapic_set_cr8(struct kvmx_vcpu *vcpu, u64 cr8);
+u64 kvmx_lapic_get_cr8(struct kvmx_vcpu *vcpu);
+int kvmx_lapic_get_state(struct kvmx_vcpu *vcpu, struct kvm_lapic_state *s);
+int kvmx_lapic_set_state(struct kvmx_vcpu *vcpu,
+			 const struct kvm_lapic_state *s);
+
+/*
+ * Events for the vCPU besides IRR vectors, in vcpu->arch.apic_events
+ * (atomic bitops; the sender kicks).  The run loop consumes them.
+ */
+#define KVMX_APIC_NMI		0
+#define KVMX_APIC_INIT		1
+#define KVMX_APIC_SIPI		2	/* vector in vcpu->arch.sipi_vector */
+#define KVMX_APIC_EXTINT	3	/* the PIC's output rose */
+
+/* The vCPU must look at its APIC: wake it if halted, IPI if in guest. */
+void kvmx_vcpu_kick(struct kvmx_vcpu *vcpu);
 
 /* ---- pic.c: the 8259A pair, ports 0x20, 0xa0 and ELCR 0x4d0 ---- */
 int kvmx_pic_create(struct kvmx_vm *vm);
