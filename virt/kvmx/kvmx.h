@@ -10,6 +10,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
+#include <linux/rcuwait.h>
 #include <linux/signal_types.h>
 #include <linux/refcount.h>
 #include <linux/srcu.h>
@@ -81,6 +82,7 @@ struct kvmx_vcpu {
 	int mode;			/* KVMX_MODE_*, read by kickers */
 	unsigned long requests;		/* KVMX_REQ_* bits */
 
+	struct rcuwait wait;		/* a halted vCPU sleeps here */
 	bool sigset_active;		/* KVM_SET_SIGNAL_MASK */
 	sigset_t sigset;
 
@@ -93,6 +95,7 @@ struct kvmx_vcpu {
 /* Requests, made by any thread, handled by the vCPU before entry. */
 #define KVMX_REQ_TLB_FLUSH	0
 #define KVMX_REQ_CLOCK_UPDATE	1
+#define KVMX_REQ_EVENT		2	/* an interrupt may be deliverable */
 
 static inline void kvmx_make_request(struct kvmx_vcpu *vcpu, int req)
 {
@@ -121,6 +124,8 @@ void kvmx_vcpu_destroy(struct kvmx_vcpu *vcpu);
 void kvmx_vcpu_load(struct kvmx_vcpu *vcpu);
 void kvmx_vcpu_put(struct kvmx_vcpu *vcpu);
 void kvmx_vm_request_all(struct kvmx_vm *vm, int req);
+void kvmx_vcpu_kick(struct kvmx_vcpu *vcpu);
+void kvmx_vcpu_halt(struct kvmx_vcpu *vcpu);
 
 /* virt/kvmx/eventfd.c: ioeventfds and the in-kernel I/O bus */
 #define KVMX_MAX_IOEVENTFDS	1000
@@ -183,6 +188,7 @@ void kvmx_arch_exit(void);
 long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext);
 long kvmx_arch_dev_ioctl(unsigned int ioctl, unsigned long arg);
 int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type);
+void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm);
 void kvmx_arch_vm_destroy(struct kvmx_vm *vm);
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			unsigned long arg);
@@ -199,6 +205,8 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu);
 void kvmx_arch_vcpu_load(struct kvmx_vcpu *vcpu, int cpu);
 void kvmx_arch_vcpu_put(struct kvmx_vcpu *vcpu);
 int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu);
+/* May a halted vCPU go on (an interrupt, INIT or SIPI for it)? */
+bool kvmx_arch_vcpu_runnable(struct kvmx_vcpu *vcpu);
 void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu);
 long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			  unsigned long arg);

@@ -6,6 +6,8 @@
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/rcuwait.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -111,6 +113,56 @@ void kvmx_vm_request_all(struct kvmx_vm *vm, int req)
 		if (READ_ONCE(vcpu->mode) == KVMX_MODE_IN_GUEST)
 			smp_call_function_single(READ_ONCE(vcpu->cpu),
 						 kvmx_kick_ipi, NULL, 1);
+}
+
+/*
+ * Make the vCPU look at its interrupt state soon: wake it if it sleeps in
+ * a halt, interrupt it if it is in guest mode.  Any context, hard-irq
+ * included (the APIC timer kicks from its hrtimer).
+ */
+void kvmx_vcpu_kick(struct kvmx_vcpu *vcpu)
+{
+	int cpu;
+
+	kvmx_make_request(vcpu, KVMX_REQ_EVENT);
+	/* Pairs with the barrier between mode and requests in the run loop. */
+	smp_mb__after_atomic();
+	if (rcuwait_wake_up(&vcpu->wait))
+		return;
+	cpu = READ_ONCE(vcpu->cpu);
+	if (READ_ONCE(vcpu->mode) == KVMX_MODE_IN_GUEST &&
+	    cpu != raw_smp_processor_id() && cpu >= 0 && cpu_online(cpu))
+		smp_send_reschedule(cpu);
+}
+
+/* How long a halted vCPU spins for a wakeup before it sleeps. */
+static unsigned int halt_poll_ns = 200000;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "ns a halted vCPU polls before sleeping");
+
+static bool kvmx_vcpu_should_wake(struct kvmx_vcpu *vcpu)
+{
+	return kvmx_arch_vcpu_runnable(vcpu) || signal_pending(current) ||
+	       test_bit(KVMX_REQ_EVENT, &vcpu->requests);
+}
+
+/*
+ * A halted vCPU: poll briefly (a wakeup often follows soon, and sleeping
+ * costs two context switches), then sleep until kicked or signalled.
+ */
+void kvmx_vcpu_halt(struct kvmx_vcpu *vcpu)
+{
+	u64 stop = ktime_get_ns() + READ_ONCE(halt_poll_ns);
+
+	while (ktime_get_ns() < stop) {
+		if (kvmx_vcpu_should_wake(vcpu))
+			return;
+		if (need_resched())
+			break;
+		cpu_relax();
+	}
+	rcuwait_wait_event(&vcpu->wait, kvmx_vcpu_should_wake(vcpu),
+			   TASK_INTERRUPTIBLE);
 }
 
 static int kvmx_vcpu_run(struct kvmx_vcpu *vcpu)
@@ -252,6 +304,7 @@ int kvmx_vm_create_vcpu(struct kvmx_vm *vm, u32 id)
 	vcpu->vcpu_id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	rcuwait_init(&vcpu->wait);
 	preempt_notifier_init(&vcpu->preempt_notifier, &kvmx_preempt_ops);
 
 	r = kvmx_arch_vcpu_create(vcpu);

@@ -44,6 +44,8 @@ static void kvmx_vm_destroy(struct kvmx_vm *vm)
 	struct kvmx_vcpu *vcpu;
 	unsigned long i;
 
+	/* Devices that interrupt vCPUs go first. */
+	kvmx_arch_vm_destroy_devices(vm);
 	xa_for_each(&vm->vcpus, i, vcpu)
 		kvmx_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);

@@ -12,6 +12,7 @@
 #include <asm/fpu/api.h>
 
 #include "x86.h"
+#include "irq/irq.h"
 
 #include "emulate/emulate.h"
 
@@ -28,6 +29,8 @@ static int emul_access_phys(void *opaque, u64 gpa, void *buf,
 	struct kvmx_vcpu *vcpu = opaque;
 
 	if (!kvmx_guest_rw(vcpu->vm, gpa, buf, len, write))
+		return X86_PHYS_OK;
+	if (vcpu->arch.apic && !kvmx_lapic_mmio(vcpu, gpa, len, buf, write))
 		return X86_PHYS_OK;
 	/* Not RAM: an in-kernel device or ioeventfd may still take it. */
 	if (write && kvmx_io_bus_write(vcpu->vm, KVMX_MMIO_BUS, gpa, len, buf))

@@ -6,6 +6,7 @@
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/apicdef.h>
 #include <asm/fpu/xcr.h>
 #include <asm/kvm_para.h>
 #include <asm/msr.h>
@@ -13,6 +14,7 @@
 #include <asm/tsc.h>
 
 #include "x86.h"
+#include "irq/irq.h"
 
 #define KVMX_MAX_IO_MSRS	256
 
@@ -77,6 +79,14 @@ static bool kvmx_efer_valid(struct kvmx_vcpu *vcpu, u64 efer, bool host)
 	return true;
 }
 
+/* The in-kernel APIC's MSRs: x2APIC registers and the TSC deadline. */
+static bool kvmx_is_apic_msr(struct kvmx_vcpu *vcpu, u32 msr)
+{
+	return vcpu->arch.apic &&
+	       (msr == MSR_IA32_TSC_DEADLINE ||
+		(msr >= APIC_BASE_MSR && msr < APIC_BASE_MSR + 0x100));
+}
+
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 {
 	struct kvm_segment seg;
@@ -84,6 +94,8 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 
 	if (kvmx_is_mce_msr(msr))
 		return kvmx_get_mce_msr(vcpu, msr, data, host);
+	if (kvmx_is_apic_msr(vcpu, msr))
+		return kvmx_lapic_rdmsr(vcpu, msr, data);
 	switch (msr) {
 	case MSR_EFER:
 		*data = kvmx_vendor->get_reg(vcpu, KVMX_EFER);
@@ -199,6 +211,9 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 	struct kvm_segment seg;
 	int i;
 
+	if (kvmx_is_apic_msr(vcpu, msr))
+		return kvmx_lapic_wrmsr(vcpu, msr, data);
+
 	if (kvmx_is_mce_msr(msr))
 		return kvmx_set_mce_msr(vcpu, msr, data, host);
 	switch (msr) {
@@ -262,6 +277,8 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 		kvmx_vendor->set_reg(vcpu, KVMX_PAT, data);
 		break;
 	case MSR_IA32_APICBASE:
+		if (vcpu->arch.apic)
+			return kvmx_lapic_set_base(vcpu, data, host);
 		if (kvmx_apic_base_invalid(data))
 			return 1;
 		vcpu->arch.apic_base = data;

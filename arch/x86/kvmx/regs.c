@@ -12,6 +12,7 @@
 #include <asm/irq_vectors.h>
 
 #include "x86.h"
+#include "irq/irq.h"
 
 /* XCR0 bits a guest may enable: the host's x87, SSE and AVX state. */
 u64 kvmx_supported_xcr0(void)
@@ -79,7 +80,7 @@ static void kvmx_get_sregs(struct kvmx_vcpu *vcpu, struct kvm_sregs *s)
 	s->cr2 = kvmx_vendor->get_reg(vcpu, KVMX_CR2);
 	s->cr3 = kvmx_vendor->get_reg(vcpu, KVMX_CR3);
 	s->cr4 = kvmx_vendor->get_reg(vcpu, KVMX_CR4);
-	s->cr8 = vcpu->arch.cr8;
+	s->cr8 = vcpu->arch.apic ? kvmx_lapic_get_cr8(vcpu) : vcpu->arch.cr8;
 	s->efer = kvmx_vendor->get_reg(vcpu, KVMX_EFER);
 	s->apic_base = vcpu->arch.apic_base;
 	if (ev->interrupt.injected && !ev->interrupt.soft)
@@ -199,8 +200,13 @@ static int kvmx_set_sregs(struct kvmx_vcpu *vcpu, const struct kvm_sregs *s)
 	if (kvmx_apic_base_invalid(s->apic_base))
 		return -EINVAL;
 
-	vcpu->arch.apic_base = s->apic_base;
+	if (vcpu->arch.apic)
+		kvmx_lapic_set_base(vcpu, s->apic_base, true);
+	else
+		vcpu->arch.apic_base = s->apic_base;
 	vcpu->arch.cr8 = s->cr8;
+	if (vcpu->arch.apic)
+		kvmx_lapic_set_cr8(vcpu, s->cr8);
 	kvmx_vendor->set_reg(vcpu, KVMX_EFER, s->efer);
 	kvmx_vendor->set_reg(vcpu, KVMX_CR0, s->cr0);
 	kvmx_vendor->set_reg(vcpu, KVMX_CR2, s->cr2);
@@ -285,6 +291,36 @@ int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu)
 	vcpu->arch.irq_pending = false;
 	vcpu->arch.pending = KVMX_PENDING_NONE;
 	return 0;
+}
+
+/*
+ * INIT: the register state of RESET, but MSRs, XCR0 and the APIC base
+ * (the SDM's "unchanged" column, as far as kvmx keeps them) survive.
+ */
+void kvmx_x86_vcpu_init(struct kvmx_vcpu *vcpu)
+{
+	u64 apic_base = vcpu->arch.apic_base;
+	u64 misc = vcpu->arch.msr_misc_enable;
+	u64 xcr0 = vcpu->arch.xcr0;
+
+	kvmx_x86_vcpu_reset(vcpu);
+	vcpu->arch.apic_base = apic_base;
+	vcpu->arch.msr_misc_enable = misc;
+	vcpu->arch.xcr0 = xcr0;
+	if (vcpu->arch.apic)
+		kvmx_lapic_reset(vcpu, true);
+}
+
+/* SIPI: real mode at vector << 12, CS.selector vector << 8. */
+void kvmx_x86_vcpu_sipi(struct kvmx_vcpu *vcpu, u8 vector)
+{
+	struct kvm_segment cs;
+
+	kvmx_vendor->get_seg(vcpu, KVMX_CS, &cs);
+	cs.selector = vector << 8;
+	cs.base = (u64)vector << 12;
+	kvmx_vendor->set_seg(vcpu, KVMX_CS, &cs);
+	vcpu->arch.regs[KVMX_RIP] = 0;
 }
 
 /* ---- FPU ------------------------------------------------------------- */
@@ -526,6 +562,34 @@ void kvmx_sync_regs_out(struct kvmx_vcpu *vcpu)
 		kvmx_get_events(vcpu, &run->s.regs.events);
 }
 
+/* ---- MP state ------------------------------------------------------------ */
+
+static int kvmx_set_mp_state(struct kvmx_vcpu *vcpu, u32 state)
+{
+	switch (state) {
+	case KVM_MP_STATE_RUNNABLE:
+		break;
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_SIPI_RECEIVED:
+		/* Without an in-kernel APIC a vCPU is only ever runnable. */
+		if (!vcpu->arch.apic)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* As KVM: "SIPI received" is INIT received with the SIPI pending. */
+	if (state == KVM_MP_STATE_SIPI_RECEIVED) {
+		state = KVM_MP_STATE_INIT_RECEIVED;
+		set_bit(KVMX_APIC_SIPI, &vcpu->arch.apic_events);
+	}
+	vcpu->arch.mp_state = state;
+	kvmx_make_request(vcpu, KVMX_REQ_EVENT);
+	return 0;
+}
+
 /* ---- Dispatch ------------------------------------------------------------ */
 
 #define COPY_IN(x)  (copy_from_user(&(x), argp, sizeof(x)) ? -EFAULT : 0)
@@ -620,14 +684,14 @@ long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			r = kvmx_set_events(vcpu, &u->events);
 		break;
 	case KVM_GET_MP_STATE:
+		kvmx_irqchip_accept_events(vcpu);
 		u->mp.mp_state = vcpu->arch.mp_state;
 		r = COPY_OUT(u->mp);
 		break;
 	case KVM_SET_MP_STATE:
 		r = COPY_IN(u->mp);
-		/* Without an in-kernel APIC a vCPU is only ever runnable. */
-		if (!r && u->mp.mp_state != KVM_MP_STATE_RUNNABLE)
-			r = -EINVAL;
+		if (!r)
+			r = kvmx_set_mp_state(vcpu, u->mp.mp_state);
 		break;
 	case KVM_INTERRUPT:
 		r = COPY_IN(u->irq);
@@ -635,12 +699,18 @@ long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			break;
 		if (u->irq.irq >= KVM_NR_INTERRUPTS)
 			r = -EINVAL;
+		else if (vcpu->vm->arch.pic)
+			r = -ENXIO;	/* the in-kernel PIC is the only source */
 		else if (vcpu->arch.irq_pending)
 			r = -EEXIST;
 		else {
 			vcpu->arch.irq_pending = true;
 			vcpu->arch.irq_vector = u->irq.irq;
 		}
+		break;
+	case KVM_GET_LAPIC:
+	case KVM_SET_LAPIC:
+		r = kvmx_irqchip_vcpu_ioctl(vcpu, ioctl, argp);
 		break;
 	default:
 		r = -EINVAL;

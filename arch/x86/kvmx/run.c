@@ -16,6 +16,7 @@
 #include <linux/kvm_para.h>
 
 #include "x86.h"
+#include "irq/irq.h"
 
 /*
  * DR0-3 are not switched by hardware.  Load the guest's, keeping the
@@ -334,6 +335,11 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 		r = kvmx_skip_insn(vcpu, exit);
 		if (r <= 0)
 			return r;
+		/* With an in-kernel APIC the halt is ours: the loop sleeps. */
+		if (vcpu->arch.apic) {
+			vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+			return 1;
+		}
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
 	case KVMX_EXIT_XSETBV:
@@ -392,6 +398,14 @@ static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
 					      KVMX_EVENT_INTR;
 		e.vector = ev->interrupt.nr;
 		ev->interrupt.injected = 0;
+	} else if (vcpu->arch.apic) {
+		/* The in-kernel PIC or LAPIC, when the guest can take it. */
+		if (!kvmx_vendor->interrupts_allowed(vcpu))
+			return;
+		e.vector = kvmx_irqchip_next_vector(vcpu);
+		if (e.vector < 0)
+			return;
+		e.type = KVMX_EVENT_INTR;
 	} else if (vcpu->arch.irq_pending &&
 		   kvmx_vendor->interrupts_allowed(vcpu)) {
 		/* KVM_INTERRUPT from a userspace irqchip. */
@@ -436,12 +450,20 @@ static bool kvmx_ready_for_interrupt(struct kvmx_vcpu *vcpu)
 
 /* ---- The loop ----------------------------------------------------------- */
 
+/* Userspace's PIC asks to inject; with the PIC in the kernel it can't. */
+static bool kvmx_wants_irq_window(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->run->request_interrupt_window && !vcpu->vm->arch.pic;
+}
+
 static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 {
 	struct kvmx_event reinject;
 	struct kvmx_exit exit;
 	bool window, step;
 
+	/* What a kick asked for is looked at below, before entry. */
+	kvmx_check_request(vcpu, KVMX_REQ_EVENT);
 	if (kvmx_check_request(vcpu, KVMX_REQ_TLB_FLUSH))
 		kvmx_vendor->flush_tlb(vcpu);
 	if (kvmx_check_request(vcpu, KVMX_REQ_CLOCK_UPDATE))
@@ -470,10 +492,13 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
+	if (vcpu->arch.apic)
+		vcpu->arch.cr8 = kvmx_lapic_get_cr8(vcpu);
 	kvmx_inject_pending(vcpu);
 	/* Ask to hear when an interrupt can go in, for us or for userspace. */
-	window = (vcpu->run->request_interrupt_window ||
-		  vcpu->arch.irq_pending) && !kvmx_ready_for_interrupt(vcpu);
+	window = (kvmx_wants_irq_window(vcpu) ||
+		  vcpu->arch.irq_pending || kvmx_irqchip_has_interrupt(vcpu)) &&
+		 !kvmx_ready_for_interrupt(vcpu);
 	kvmx_vendor->set_irq_window(vcpu, window);
 
 	/* Single-stepping borrows the trap flag; the guest never sees it. */
@@ -490,9 +515,33 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 
 	if (step)
 		vcpu->arch.rflags &= ~X86_EFLAGS_TF;
+	/* The guest may have written CR8 without an exit (SVM's V_TPR). */
+	if (vcpu->arch.apic && vcpu->arch.cr8 != kvmx_lapic_get_cr8(vcpu))
+		kvmx_lapic_set_cr8(vcpu, vcpu->arch.cr8);
 
 	kvmx_requeue(vcpu, &reinject);
 	return kvmx_handle_exit(vcpu, &exit);
+}
+
+/*
+ * A vCPU that is halted, or waits for INIT/SIPI, sleeps until it has
+ * something to do.  Returns whether it may enter the guest now.
+ */
+static bool kvmx_vcpu_wait(struct kvmx_vcpu *vcpu)
+{
+	kvmx_irqchip_accept_events(vcpu);
+	if (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE)
+		return true;
+	/* Kicks from now on wake the sleep below. */
+	clear_bit(KVMX_REQ_EVENT, &vcpu->requests);
+	smp_mb__after_atomic();
+	if (!kvmx_arch_vcpu_runnable(vcpu))
+		kvmx_vcpu_halt(vcpu);
+	kvmx_irqchip_accept_events(vcpu);
+	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED &&
+	    kvmx_arch_vcpu_runnable(vcpu))
+		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	return vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE;
 }
 
 static int kvmx_run_loop(struct kvmx_vcpu *vcpu)
@@ -501,11 +550,13 @@ static int kvmx_run_loop(struct kvmx_vcpu *vcpu)
 	int r;
 
 	for (;;) {
-		r = kvmx_enter_guest(vcpu);
-		if (r <= 0)
-			return r;
+		if (!vcpu->arch.apic || kvmx_vcpu_wait(vcpu)) {
+			r = kvmx_enter_guest(vcpu);
+			if (r <= 0)
+				return r;
+		}
 
-		if (run->request_interrupt_window &&
+		if (kvmx_wants_irq_window(vcpu) &&
 		    kvmx_ready_for_interrupt(vcpu)) {
 			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 			return 0;
@@ -537,11 +588,24 @@ int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu)
 			goto out;
 	}
 
-	if (run->cr8 > 15) {
-		r = -EINVAL;
+	/* Without an in-kernel APIC, userspace's TPR is the truth. */
+	if (!vcpu->arch.apic) {
+		if (run->cr8 > 15) {
+			r = -EINVAL;
+			goto out;
+		}
+		vcpu->arch.cr8 = run->cr8;
+	} else if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		/* As KVM: an AP's first KVM_RUN waits for INIT/SIPI, then -EAGAIN. */
+		kvmx_vcpu_halt(vcpu);
+		kvmx_irqchip_accept_events(vcpu);
+		r = -EAGAIN;
+		if (signal_pending(current)) {
+			r = -EINTR;
+			run->exit_reason = KVM_EXIT_INTR;
+		}
 		goto out;
 	}
-	vcpu->arch.cr8 = run->cr8;
 
 	r = 1;
 	switch (vcpu->arch.pending) {
@@ -574,6 +638,7 @@ out:
 	run->if_flag = !!(vcpu->arch.rflags & X86_EFLAGS_IF);
 	run->cr8 = vcpu->arch.cr8;
 	run->apic_base = vcpu->arch.apic_base;
-	run->ready_for_interrupt_injection = kvmx_ready_for_interrupt(vcpu);
+	run->ready_for_interrupt_injection = vcpu->vm->arch.pic ||
+					     kvmx_ready_for_interrupt(vcpu);
 	return r;
 }

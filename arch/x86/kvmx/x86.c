@@ -14,6 +14,7 @@
 #include <asm/tsc.h>
 
 #include "x86.h"
+#include "irq/irq.h"
 
 const struct kvmx_vendor_ops *kvmx_vendor;
 
@@ -137,8 +138,14 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	vm->arch.tsc_khz = tsc_khz;
+	mutex_init(&vm->arch.irq_lock);
 	kvmx_kvmclock_init(vm);
 	return kvmx_mmu_create(vm);
+}
+
+void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm)
+{
+	kvmx_irqchip_destroy(vm);
 }
 
 void kvmx_arch_vm_destroy(struct kvmx_vm *vm)
@@ -193,7 +200,7 @@ long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 		return 0;
 	}
 	default:
-		return -ENOTTY;
+		return kvmx_irqchip_vm_ioctl(vm, ioctl, arg);
 	}
 }
 
@@ -216,24 +223,33 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 	r = kvmx_emul_create(vcpu);
 	if (!r)
 		r = kvmx_vendor->vcpu_create(vcpu);
-	if (r) {
-		kvmx_emul_free(vcpu);
-		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
-		return r;
-	}
+	if (r)
+		goto out_emul;
 	kvmx_vendor->set_reg(vcpu, KVMX_TDP_ROOT, kvmx_mmu_root(vcpu->vm));
 	kvmx_x86_vcpu_reset(vcpu);
 	kvmx_mce_reset(vcpu);
+	/* After the reset: the LAPIC decides the APIC base and MP state. */
+	r = kvmx_irqchip_vcpu_create(vcpu);
+	if (r)
+		goto out_vendor;
 
 	/* As KVM: the TSC starts at 0 with the first vCPU, and all agree. */
 	cmpxchg64(&vcpu->vm->arch.tsc_offset, 0, -rdtsc());
 	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET,
 			     READ_ONCE(vcpu->vm->arch.tsc_offset));
 	return 0;
+
+out_vendor:
+	kvmx_vendor->vcpu_free(vcpu);
+out_emul:
+	kvmx_emul_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+	return r;
 }
 
 void kvmx_arch_vcpu_destroy(struct kvmx_vcpu *vcpu)
 {
+	kvmx_irqchip_vcpu_free(vcpu);
 	kvmx_vendor->vcpu_free(vcpu);
 	kvmx_mmu_vcpu_free(vcpu);
 	kvmx_emul_free(vcpu);

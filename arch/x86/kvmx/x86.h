@@ -8,6 +8,8 @@
 
 /* run.c */
 int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu);
+void kvmx_x86_vcpu_init(struct kvmx_vcpu *vcpu);
+void kvmx_x86_vcpu_sipi(struct kvmx_vcpu *vcpu, u8 vector);
 void kvmx_load_guest_dr0_3(struct kvmx_vcpu *vcpu, unsigned long *host);
 void kvmx_load_host_dr0_3(struct kvmx_vcpu *vcpu, const unsigned long *host);
 u32 kvmx_load_guest_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4);
@@ -98,5 +100,17 @@ void kvmx_mmu_vcpu_free(struct kvmx_vcpu *vcpu);
 
 #define KVMX_PF_MAPPED	0	/* retry the access */
 #define KVMX_PF_MMIO	1	/* no memory there: emulate */
+
+/* irq/irqchip.c */
+long kvmx_irqchip_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
+			   unsigned long arg);
+void kvmx_irqchip_destroy(struct kvmx_vm *vm);
+int kvmx_irqchip_vcpu_create(struct kvmx_vcpu *vcpu);
+void kvmx_irqchip_vcpu_free(struct kvmx_vcpu *vcpu);
+int kvmx_irqchip_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
+			    void __user *argp);
+bool kvmx_irqchip_has_interrupt(struct kvmx_vcpu *vcpu);
+int kvmx_irqchip_next_vector(struct kvmx_vcpu *vcpu);
+void kvmx_irqchip_accept_events(struct kvmx_vcpu *vcpu);
 
 #endif /* KVMX_X86_H */

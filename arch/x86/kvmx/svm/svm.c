@@ -663,6 +663,9 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vmcb->save.rsp = vcpu->arch.regs[KVMX_RSP];
 	vmcb->save.rip = vcpu->arch.regs[KVMX_RIP];
 	vmcb->save.rflags = vcpu->arch.rflags;
+	/* The guest's CR8 is V_TPR while it runs. */
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				(vcpu->arch.cr8 & V_TPR_MASK);
 
 	/* Breakpoints are the guest's while it runs: VMRUN only swaps DR6/DR7. */
 	get_debugreg(host_dr7, 7);
@@ -710,6 +713,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vcpu->arch.regs[KVMX_RSP] = vmcb->save.rsp;
 	vcpu->arch.regs[KVMX_RIP] = vmcb->save.rip;
 	vcpu->arch.rflags = vmcb->save.rflags;
+	vcpu->arch.cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 
 	/* The injected event was delivered, or comes back in exit_int_info. */
 	vmcb->control.event_inj = 0;
