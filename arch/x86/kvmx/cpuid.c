@@ -96,6 +96,8 @@ static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
 			x->ebx &= 0xffff;
 			/* The hypervisor bit is the VMM's to set, as in KVM. */
 			x->ecx &= leaf1_ecx;
+			/* As KVM: the in-kernel APIC does x2APIC on any host. */
+			x->ecx |= BIT(21);
 			x->edx &= leaf1_edx;
 			break;
 		case 7:

@@ -96,7 +96,7 @@ boot_qemu() {
 	[ "${ICOUNT:-0}" = 1 ] && smp=1 icount="-icount shift=0,sleep=off"
 	# shellcheck disable=SC2086
 	qemu-system-x86_64 -accel tcg -cpu max -smp $smp -m 2G $icount \
-		-display none -vga none -monitor none -no-reboot \
+		-display none -vga none -monitor unix:$VM/$NAME.mon,server=on,wait=off -no-reboot \
 		-serial "file:$LOG" \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE" \
 		</dev/null >"$VM/$NAME.emu.log" 2>&1
