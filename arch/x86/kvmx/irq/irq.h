@@ -129,6 +129,14 @@ int kvmx_pit_set_state2(struct kvmx_vm *vm, const struct kvm_pit_state2 *s);
 int kvmx_pit_get_state(struct kvmx_vm *vm, struct kvm_pit_state *s);
 int kvmx_pit_set_state(struct kvmx_vm *vm, const struct kvm_pit_state *s);
 int kvmx_pit_reinject(struct kvmx_vm *vm, const struct kvm_reinject_control *c);
+/*
+ * route.c calls these for GSI 0 (PIC pin 0, IOAPIC pin 2 by default), as
+ * KVM's ack and mask notifiers: an EOI of it, and its unmasking at the PIC
+ * or the IOAPIC.  Reinject mode needs both.  Any context; no-ops without
+ * a PIT.
+ */
+void kvmx_pit_ack(struct kvmx_vm *vm);
+void kvmx_pit_unmasked(struct kvmx_vm *vm);
 
 /* ---- route.c: GSI routing, KVM_IRQ_LINE, MSIs, ack notifiers ---- */
 int kvmx_irq_routing_default(struct kvmx_vm *vm);

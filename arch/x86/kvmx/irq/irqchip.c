@@ -92,17 +92,6 @@ static int kvmx_irq_line(struct kvmx_vm *vm, void __user *argp, bool status)
 	return 0;
 }
 
-static int kvmx_create_pit(struct kvmx_vm *vm, const struct kvm_pit_config *c)
-{
-	int r = -EEXIST;
-
-	mutex_lock(&vm->lock);
-	if (!vm->arch.pit)
-		r = kvmx_pit_create(vm, c);
-	mutex_unlock(&vm->lock);
-	return r;
-}
-
 static int kvmx_gsi_routing(struct kvmx_vm *vm, void __user *argp)
 {
 	struct kvm_irq_routing routing;
@@ -213,14 +202,14 @@ long kvmx_irqchip_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 	case KVM_CREATE_PIT: {
 		struct kvm_pit_config c = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
-		return kvmx_create_pit(vm, &c);
+		return kvmx_pit_create(vm, &c);
 	}
 	case KVM_CREATE_PIT2: {
 		struct kvm_pit_config c;
 
 		if (copy_from_user(&c, argp, sizeof(c)))
 			return -EFAULT;
-		return kvmx_create_pit(vm, &c);
+		return kvmx_pit_create(vm, &c);
 	}
 	case KVM_GET_PIT:
 	case KVM_SET_PIT:
