@@ -47,6 +47,7 @@ selftests:
 
 unit:
 	$(MAKE) -C tools/testing/unit run
+	$(MAKE) -C tools/testing/unit/irq run
 
 deps:
 	tools/testing/vm/deps.sh

@@ -44,7 +44,8 @@ static int ioapic_send(struct ioapic_model *m, int pin)
 	struct kvmx_apic_irq irq = {
 		.dest = e >> 56,
 		.vector = rte_vector(e),
-		.delivery_mode = (e >> 8) & 7,	/* APIC_DM_* >> 8 */
+		.delivery_mode = e & 0x700,	/* APIC_DM_*, in place */
+		.shorthand = APIC_DEST_NOSHORT,
 		.dest_logical = !!(e & IOAPIC_RTE_LOGICAL),
 		.level_trig = !!(e & IOAPIC_RTE_LEVEL),
 		.assert = true,
@@ -114,7 +115,7 @@ static void ioapic_write_reg(struct ioapic_model *m, u32 val)
 {
 	u32 sel = m->s.ioregsel, index;
 	const u64 keep = IOAPIC_RTE_REMOTE_IRR | IOAPIC_RTE_DELIVS;
-	u64 *e;
+	__u64 *e;
 
 	switch (sel) {
 	case IOAPICID:
@@ -211,7 +212,7 @@ u32 ioapic_model_vector_pins(const struct ioapic_model *m, int vector)
 
 bool ioapic_model_eoi(struct ioapic_model *m, int pin)
 {
-	u64 *e = &m->s.redirtbl[pin].bits;
+	__u64 *e = &m->s.redirtbl[pin].bits;
 
 	if (!(*e & IOAPIC_RTE_LEVEL))
 		return false;
