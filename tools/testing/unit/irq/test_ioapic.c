@@ -129,6 +129,15 @@ static void test_edge(void)
 	CHECK_EQ(ioapic_model_set_irq(&m, 4, 0, 1), 0);
 	CHECK_EQ(nsent, 2);
 
+	/* The mode goes out as APIC_DM_*: NMI 0x400, ExtINT 0x700. */
+	route(&m, 6, 0x0400, 0xff);
+	ioapic_model_set_irq(&m, 6, 0, 1);
+	CHECK_EQ(sent[2].delivery_mode, 0x400);
+	CHECK_EQ(sent[2].dest, 0xff);
+	route(&m, 7, 0x0700, 0);
+	ioapic_model_set_irq(&m, 7, 0, 1);
+	CHECK_EQ(sent[3].delivery_mode, 0x700);
+
 	/* Masked: -1, and the edge stays pending but is not sent later. */
 	setup(&m);
 	route(&m, 5, 0x10031, 0);
