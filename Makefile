@@ -47,6 +47,8 @@ selftests:
 
 unit:
 	$(MAKE) -C tools/testing/unit run
+	$(MAKE) -C tools/testing/unit/irq run
+	$(MAKE) -C tools/testing/unit/pit run
 
 deps:
 	tools/testing/vm/deps.sh
