@@ -44,6 +44,8 @@ static void kvmx_vm_destroy(struct kvmx_vm *vm)
 	struct kvmx_vcpu *vcpu;
 	unsigned long i;
 
+	/* Normally done at the VM fd's close already; injections kick vCPUs. */
+	kvmx_irqfds_release(vm);
 	xa_for_each(&vm->vcpus, i, vcpu)
 		kvmx_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
@@ -69,6 +71,8 @@ void kvmx_vm_put(struct kvmx_vm *vm)
 
 static int kvmx_vm_release(struct inode *inode, struct file *filp)
 {
+	/* As KVM: irqfds stop with the VM fd, even while vCPU fds live on. */
+	kvmx_irqfds_release(filp->private_data);
 	kvmx_vm_put(filp->private_data);
 	return 0;
 }
@@ -159,6 +163,10 @@ static struct kvmx_vm *kvmx_vm_create(unsigned long type)
 	xa_init(&vm->vcpus);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	INIT_LIST_HEAD(&vm->io_devices);
+	spin_lock_init(&vm->irqfds_lock);
+	INIT_LIST_HEAD(&vm->irqfds);
+	mutex_init(&vm->resampler_lock);
+	INIT_LIST_HEAD(&vm->irqfd_resamplers);
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)
