@@ -14,6 +14,7 @@
 #include <asm/tsc.h>
 
 #include "x86.h"
+#include "irq/irq.h"
 
 const struct kvmx_vendor_ops *kvmx_vendor;
 
@@ -137,6 +138,7 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	vm->arch.tsc_khz = tsc_khz;
+	mutex_init(&vm->arch.irq_lock);
 	kvmx_kvmclock_init(vm);
 	return kvmx_mmu_create(vm);
 }
@@ -144,6 +146,8 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 void kvmx_arch_vm_destroy(struct kvmx_vm *vm)
 {
 	kvmx_mmu_destroy(vm);
+	/* Last: the PIT and the irqchip raise GSIs until they are gone. */
+	kvmx_irq_routing_free(vm);
 }
 
 void kvmx_arch_commit_memslot(struct kvmx_vm *vm, struct kvmx_memslot *old,
