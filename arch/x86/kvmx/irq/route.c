@@ -52,7 +52,7 @@ struct kvmx_irq_routes {
 #define MSI_ADDR_REDIR_HINT	BIT(3)
 #define MSI_ADDR_DEST(a)	(((a) >> 12) & 0xff)
 #define MSI_DATA_VECTOR(d)	((d) & 0xff)
-#define MSI_DATA_DM(d)		(((d) >> 8) & 7)	/* APIC_DM_* >> 8 */
+#define MSI_DATA_DM(d)		((d) & 0x700)		/* APIC_DM_*, in place */
 #define MSI_DATA_LEVEL_TRIG	BIT(15)
 
 static void kvmx_routes_free(struct kvmx_irq_routes *rt)
@@ -309,19 +309,19 @@ static int kvmx_routes_of(struct kvmx_vm *vm, u32 gsi,
  */
 static int kvmx_msi_deliver(struct kvmx_vm *vm, u32 address_lo, u32 data)
 {
+	u32 mode = MSI_DATA_DM(data);
 	struct kvmx_apic_irq irq = {
 		.dest		= MSI_ADDR_DEST(address_lo),
 		.vector		= MSI_DATA_VECTOR(data),
-		.delivery_mode	= MSI_DATA_DM(data),
 		/* .shorthand 0: none, the destination field decides. */
 		.dest_logical	= address_lo & MSI_ADDR_DEST_LOGICAL,
 		.level_trig	= data & MSI_DATA_LEVEL_TRIG,
 		.assert		= true,
 	};
 
-	if ((address_lo & MSI_ADDR_REDIR_HINT) &&
-	    irq.delivery_mode == (APIC_DM_FIXED >> 8))
-		irq.delivery_mode = APIC_DM_LOWEST >> 8;
+	if ((address_lo & MSI_ADDR_REDIR_HINT) && mode == APIC_DM_FIXED)
+		mode = APIC_DM_LOWEST;
+	irq.delivery_mode = mode;
 	return kvmx_apic_bus_deliver(vm, NULL, &irq);
 }
 
