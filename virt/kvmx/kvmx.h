@@ -13,6 +13,7 @@
 #include <linux/rcuwait.h>
 #include <linux/signal_types.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/xarray.h>
 
@@ -62,6 +63,12 @@ struct kvmx_vm {
 	struct list_head ioeventfds;	/* under slots_lock, read under srcu */
 	int nr_ioeventfds;
 	struct list_head io_devices;	/* the same, for kvmx_io_device */
+
+	/* irqfd.c: KVM_IRQFD */
+	spinlock_t irqfds_lock;		/* irqfds; taken in eventfd wakeups */
+	struct list_head irqfds;
+	struct mutex resampler_lock;	/* irqfd_resamplers updates */
+	struct list_head irqfd_resamplers;	/* read under srcu */
 
 	/* Page behind KVM_COALESCED_MMIO_PAGE_OFFSET of every vCPU mmap. */
 	struct page *coalesced_mmio_page;
@@ -135,6 +142,22 @@ bool kvmx_ioeventfd_write(struct kvmx_vm *vm, int bus, u64 addr, int len,
 			 const void *val);
 void kvmx_ioeventfds_free(struct kvmx_vm *vm);
 
+/*
+ * virt/kvmx/irqfd.c: irqfds.  They raise lines through the architecture's
+ * kvmx_set_irq() with KVM's irq source ids (the same as irq/irq.h's: a
+ * mismatch would be a macro redefinition warning).
+ */
+#define KVMX_USERSPACE_IRQ_SOURCE_ID	0
+#define KVMX_IRQFD_RESAMPLE_SOURCE_ID	1
+int kvmx_set_irq(struct kvmx_vm *vm, int source, u32 gsi, int level,
+		 bool line_status);
+int kvmx_irqfd_init(void);
+void kvmx_irqfd_exit(void);
+int kvmx_irqfd(struct kvmx_vm *vm, const struct kvm_irqfd *args);
+void kvmx_irqfds_release(struct kvmx_vm *vm);
+/* The guest acked @gsi: lower it for resample irqfds and notify them. */
+void kvmx_irqfd_resample(struct kvmx_vm *vm, u32 gsi);
+
 /* virt/kvmx/iobus.c: devices modelled in the kernel */
 struct kvmx_io_device;
 struct kvmx_io_device_ops {
@@ -193,6 +216,8 @@ void kvmx_arch_vm_destroy(struct kvmx_vm *vm);
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			unsigned long arg);
 u64 kvmx_arch_max_gfn(void);
+/* May KVM_IRQFD assign @args now?  (-EINVAL if not.) */
+bool kvmx_arch_irqfd_allowed(struct kvmx_vm *vm, const struct kvm_irqfd *args);
 /* After readers of @old are gone; either slot may be NULL. */
 void kvmx_arch_commit_memslot(struct kvmx_vm *vm, struct kvmx_memslot *old,
 			      struct kvmx_memslot *new);

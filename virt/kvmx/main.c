@@ -54,6 +54,11 @@ static int __init kvmx_init(void)
 	r = kvmx_arch_init();
 	if (r)
 		return r;
+	r = kvmx_irqfd_init();
+	if (r) {
+		kvmx_arch_exit();
+		return r;
+	}
 	preempt_notifier_inc();
 
 	kvmx_dev.name = devname;
@@ -63,6 +68,7 @@ static int __init kvmx_init(void)
 		pr_err("cannot register /dev/%s (%d)%s\n", devname, r,
 		       r == -EBUSY ? ": taken, is KVM loaded? Try devname=kvmx" : "");
 		preempt_notifier_dec();
+		kvmx_irqfd_exit();
 		kvmx_arch_exit();
 		return r;
 	}
@@ -74,6 +80,7 @@ static void __exit kvmx_exit(void)
 {
 	misc_deregister(&kvmx_dev);
 	preempt_notifier_dec();
+	kvmx_irqfd_exit();
 	kvmx_arch_exit();
 }
 

@@ -44,7 +44,11 @@ static void kvmx_vm_destroy(struct kvmx_vm *vm)
 	struct kvmx_vcpu *vcpu;
 	unsigned long i;
 
-	/* Devices that interrupt vCPUs go first. */
+	/*
+	 * What interrupts vCPUs goes first: irqfds (normally released at the
+	 * VM fd's close already), then the devices.
+	 */
+	kvmx_irqfds_release(vm);
 	kvmx_arch_vm_destroy_devices(vm);
 	xa_for_each(&vm->vcpus, i, vcpu)
 		kvmx_vcpu_destroy(vcpu);
@@ -71,6 +75,8 @@ void kvmx_vm_put(struct kvmx_vm *vm)
 
 static int kvmx_vm_release(struct inode *inode, struct file *filp)
 {
+	/* As KVM: irqfds stop with the VM fd, even while vCPU fds live on. */
+	kvmx_irqfds_release(filp->private_data);
 	kvmx_vm_put(filp->private_data);
 	return 0;
 }
@@ -112,13 +118,12 @@ static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 		/* No capability of kvmx needs enabling yet: KVM's answer. */
 		return -EINVAL;
 	}
-	case KVM_SET_GSI_ROUTING: {
-		struct kvm_irq_routing routing;
+	case KVM_IRQFD: {
+		struct kvm_irqfd data;
 
-		if (copy_from_user(&routing, argp, sizeof(routing)))
+		if (copy_from_user(&data, argp, sizeof(data)))
 			return -EFAULT;
-		/* Routes lead to an in-kernel irqchip; without one, KVM says no. */
-		return -EINVAL;
+		return kvmx_irqfd(vm, &data);
 	}
 	case KVM_GET_DIRTY_LOG: {
 		struct kvm_dirty_log log;
@@ -161,6 +166,10 @@ static struct kvmx_vm *kvmx_vm_create(unsigned long type)
 	xa_init(&vm->vcpus);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	INIT_LIST_HEAD(&vm->io_devices);
+	spin_lock_init(&vm->irqfds_lock);
+	INIT_LIST_HEAD(&vm->irqfds);
+	mutex_init(&vm->resampler_lock);
+	INIT_LIST_HEAD(&vm->irqfd_resamplers);
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)

@@ -162,6 +162,8 @@ void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm)
 void kvmx_arch_vm_destroy(struct kvmx_vm *vm)
 {
 	kvmx_mmu_destroy(vm);
+	/* Last: the PIT and the irqchip raise GSIs until they are gone. */
+	kvmx_irq_routing_free(vm);
 }
 
 void kvmx_arch_commit_memslot(struct kvmx_vm *vm, struct kvmx_memslot *old,

@@ -230,7 +230,6 @@ void kvmx_irqchip_destroy(struct kvmx_vm *vm)
 		kvmx_ioapic_destroy(vm);
 		kvmx_pic_destroy(vm);
 	}
-	kvmx_irq_routing_free(vm);
 }
 
 /* ---- vCPU side ---------------------------------------------------------- */
