@@ -37,12 +37,21 @@ struct kvmx_vcpu;
 #define KVMX_IOAPIC_BASE	0xfec00000ULL
 #define KVMX_NR_DEFAULT_GSIS	24
 
-/* A message on the APIC bus, from the IOAPIC, an MSI or an IPI. */
+/* <asm/apicdef.h> has the other shorthands but not this one. */
+#ifndef APIC_DEST_NOSHORT
+#define APIC_DEST_NOSHORT	0x0
+#endif
+
+/*
+ * A message on the APIC bus, from the IOAPIC, an MSI or an IPI.  The mode
+ * and shorthand are <asm/apicdef.h>'s ICR values in place (APIC_DM_LOWEST
+ * is 0x100, APIC_DEST_SELF 0x40000), hence u32.
+ */
 struct kvmx_apic_irq {
 	u32 dest;		/* APIC ID, or logical destination */
 	u8 vector;
-	u8 delivery_mode;	/* APIC_DM_FIXED ... APIC_DM_EXTINT */
-	u8 shorthand;		/* APIC_DEST_NOSHORT, _SELF, _ALLINC, _ALLBUT */
+	u32 delivery_mode;	/* APIC_DM_FIXED ... APIC_DM_EXTINT */
+	u32 shorthand;		/* APIC_DEST_NOSHORT, _SELF, _ALLINC, _ALLBUT */
 	bool dest_logical;
 	bool level_trig;	/* level-triggered: TMR set, EOI goes back */
 	bool assert;		/* false: INIT level de-assert (ignored) */
