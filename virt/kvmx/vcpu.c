@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <trace/events/ipi.h>
 
 #include "kvmx.h"
 

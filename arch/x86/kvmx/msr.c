@@ -79,12 +79,14 @@ static bool kvmx_efer_valid(struct kvmx_vcpu *vcpu, u64 efer, bool host)
 	return true;
 }
 
-/* The in-kernel APIC's MSRs: x2APIC registers and the TSC deadline. */
+/*
+ * The APIC's MSRs: x2APIC registers and the TSC deadline.  lapic.c answers
+ * them without an in-kernel APIC too, as KVM does (#GP, or reads of 0).
+ */
 static bool kvmx_is_apic_msr(struct kvmx_vcpu *vcpu, u32 msr)
 {
-	return vcpu->arch.apic &&
-	       (msr == MSR_IA32_TSC_DEADLINE ||
-		(msr >= APIC_BASE_MSR && msr < APIC_BASE_MSR + 0x100));
+	return msr == MSR_IA32_TSC_DEADLINE ||
+	       (msr >= APIC_BASE_MSR && msr < APIC_BASE_MSR + 0x100);
 }
 
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
@@ -277,12 +279,7 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 		kvmx_vendor->set_reg(vcpu, KVMX_PAT, data);
 		break;
 	case MSR_IA32_APICBASE:
-		if (vcpu->arch.apic)
-			return kvmx_lapic_set_base(vcpu, data, host);
-		if (kvmx_apic_base_invalid(data))
-			return 1;
-		vcpu->arch.apic_base = data;
-		break;
+		return kvmx_lapic_set_base(vcpu, data, host);
 	case MSR_IA32_MISC_ENABLE:
 		vcpu->arch.msr_misc_enable = data;
 		break;

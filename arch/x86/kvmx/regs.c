@@ -171,15 +171,6 @@ static bool kvmx_sregs_valid(const struct kvm_sregs *s)
 	return true;
 }
 
-/* Reserved bits, and x2APIC without xAPIC, as KVM refuses them. */
-bool kvmx_apic_base_invalid(u64 base)
-{
-	u64 reserved = (~0ULL << boot_cpu_data.x86_phys_bits) | 0x2ff |
-		       X2APIC_ENABLE;
-
-	return base & reserved;
-}
-
 static u64 kvmx_efer_allowed(void)
 {
 	u64 ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
@@ -197,13 +188,9 @@ static int kvmx_set_sregs(struct kvmx_vcpu *vcpu, const struct kvm_sregs *s)
 	if (!kvmx_sregs_valid(s) || s->cr8 > 15 ||
 	    (s->efer & ~kvmx_efer_allowed()))
 		return -EINVAL;
-	if (kvmx_apic_base_invalid(s->apic_base))
+	/* The first change made: a bad base leaves everything as it was. */
+	if (kvmx_lapic_set_base(vcpu, s->apic_base, true))
 		return -EINVAL;
-
-	if (vcpu->arch.apic)
-		kvmx_lapic_set_base(vcpu, s->apic_base, true);
-	else
-		vcpu->arch.apic_base = s->apic_base;
 	vcpu->arch.cr8 = s->cr8;
 	if (vcpu->arch.apic)
 		kvmx_lapic_set_cr8(vcpu, s->cr8);

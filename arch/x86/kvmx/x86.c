@@ -240,6 +240,7 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 		goto out_emul;
 	kvmx_vendor->set_reg(vcpu, KVMX_TDP_ROOT, kvmx_mmu_root(vcpu->vm));
 	kvmx_x86_vcpu_reset(vcpu);
+	kvmx_lapic_reset(vcpu, false);	/* the APIC base, with or without one */
 	kvmx_mce_reset(vcpu);
 	/* After the reset: the LAPIC decides the APIC base and MP state. */
 	r = kvmx_irqchip_vcpu_create(vcpu);

@@ -31,7 +31,6 @@ int kvmx_translate(struct kvmx_vcpu *vcpu, struct kvm_translation *tr);
 /* regs.c: the state ioctls */
 u64 kvmx_supported_xcr0(void);
 int kvmx_set_xcr0(struct kvmx_vcpu *vcpu, u64 xcr0);
-bool kvmx_apic_base_invalid(u64 base);
 void kvmx_seg_from_ar(enum kvmx_seg seg, struct kvm_segment *var, u32 ar,
 		      u8 cpl);
 int kvmx_sync_regs_in(struct kvmx_vcpu *vcpu);
