@@ -25,6 +25,7 @@
  * arch/x86/kvm/ioapic.c, irqfd_inject() and irqfd_resampler_ack() in
  * virt/kvm/eventfd.c.
  */
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -112,6 +113,15 @@ static uint64_t efd_take(int fd)
 	if (read(fd, &v, sizeof(v)) != sizeof(v))
 		return 0;
 	return v;
+}
+
+/* Wait up to a second for the eventfd, then take its count. */
+static uint64_t efd_wait(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	poll(&p, 1, 1000);
+	return efd_take(fd);
 }
 
 static void efd_signal(int fd)
@@ -217,7 +227,7 @@ TEST_F(level, irqfd_resample)
 
 	/* The EOI: line lowered, resamplefd signalled, remote IRR clear. */
 	apic_eoi(g);
-	EXPECT_EQ(1, efd_take(rfd));
+	EXPECT_EQ(1, efd_wait(rfd));
 	EXPECT_FALSE(apic_vec_bit(g, APIC_ISR, VEC_IRQFD));
 	EXPECT_EQ(REDIR_LEVEL | VEC_IRQFD, ioapic_read(g, IOAPIC_REDIR(PIN_IRQFD)));
 	s = ioapic_state(_metadata, g);
@@ -230,7 +240,7 @@ TEST_F(level, irqfd_resample)
 	EXPECT_EQ(2, agent_call(g, AGENT_WAIT, 2, 0));
 	EXPECT_EQ(0, efd_take(rfd));
 	apic_eoi(g);
-	EXPECT_EQ(1, efd_take(rfd));
+	EXPECT_EQ(1, efd_wait(rfd));
 	EXPECT_EQ(2, agent_call(g, AGENT_IRQ_WINDOW, 0, 0));
 
 	/* Deassigned: nothing. */

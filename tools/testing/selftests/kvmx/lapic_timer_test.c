@@ -64,6 +64,8 @@ static void sleep_ms(unsigned int ms)
 
 /* elapsed (ns) is plausible for a programmed time of want (ns). */
 #define EXPECT_TIME(want, elapsed) do {					\
+	TH_LOG("took %.1f ms, programmed %.1f ms", (elapsed) / 1e6,	\
+	       (want) / 1e6);						\
 	EXPECT_GE((elapsed), (want) / 2) TH_LOG("%.1f ms for %.1f ms",	\
 		(elapsed) / 1e6, (want) / 1e6);				\
 	EXPECT_LE((elapsed), (want) * 3 / 2 + SLACK_MS * MS)		\

@@ -186,6 +186,7 @@ TEST_F(msi, irqfd_routes)
 	self->want[2][0x55]++;
 	efd_signal(efd1);
 	efd_signal(efd1);
+	usleep(20 * 1000);	/* both messages are in before vCPU 3 runs */
 	EXPECT_EQ(1, agent_call(&self->g[3], AGENT_WAIT, 1, 0));
 	self->want[3][0x56]++;
 	check_all(_metadata, self, "routes");
