@@ -115,7 +115,39 @@ bool host_is_vmx(void)
 	return ecx & (1u << 5);
 }
 
+/* The vCPU fd, its mapping and CPUID; g->kvm and g->vm are set. */
+static int guest_vcpu_init(struct guest *g, unsigned long id)
+{
+	long r;
+
+	g->vcpu_id = id;
+	g->vcpu = vcpu_create(g->vm, id);
+	if (g->vcpu < 0)
+		return g->vcpu;
+	r = vcpu_mmap_size(g->kvm);
+	if (r < 0)
+		return (int)r;
+	g->run_size = (size_t)r;
+	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu, 0);
+	if (g->run == MAP_FAILED) {
+		g->run = NULL;
+		return -errno;
+	}
+
+	g->cpuid = kvm_supported_cpuid(g->kvm);
+	if (!g->cpuid)
+		return -errno;
+	r = KVM_IOCTL(g->vcpu, KVM_SET_CPUID2, g->cpuid);
+	return r < 0 ? (int)r : 0;
+}
+
 int guest_create(struct guest *g, size_t mem_size)
+{
+	return guest_create_flags(g, mem_size, 0);
+}
+
+int guest_create_flags(struct guest *g, size_t mem_size, unsigned int flags)
 {
 	struct sigaction sa;
 	long r;
@@ -148,25 +180,26 @@ int guest_create(struct guest *g, size_t mem_size)
 	if (r < 0)
 		return (int)r;
 
-	g->vcpu = vcpu_create(g->vm, 0);
-	if (g->vcpu < 0)
-		return g->vcpu;
-	r = vcpu_mmap_size(g->kvm);
-	if (r < 0)
-		return (int)r;
-	g->run_size = (size_t)r;
-	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g->vcpu, 0);
-	if (g->run == MAP_FAILED) {
-		g->run = NULL;
-		return -errno;
+	/* KVM refuses it once a vCPU exists. */
+	if (flags & GUEST_F_IRQCHIP) {
+		r = KVM_IOCTL(g->vm, KVM_CREATE_IRQCHIP, 0);
+		if (r < 0)
+			return (int)r;
 	}
+	return guest_vcpu_init(g, 0);
+}
 
-	g->cpuid = kvm_supported_cpuid(g->kvm);
-	if (!g->cpuid)
-		return -errno;
-	r = KVM_IOCTL(g->vcpu, KVM_SET_CPUID2, g->cpuid);
-	return r < 0 ? (int)r : 0;
+int guest_add_vcpu(struct guest *g, struct guest *ap, unsigned long id)
+{
+	memset(ap, 0, sizeof(*ap));
+	ap->kvm = g->kvm;
+	ap->vm = g->vm;
+	ap->vcpu = -1;
+	ap->secondary = true;
+	ap->mem = g->mem;
+	ap->mem_size = g->mem_size;
+	ap->timeout_ms = g->timeout_ms;
+	return guest_vcpu_init(ap, id);
 }
 
 void guest_destroy(struct guest *g)
@@ -175,12 +208,14 @@ void guest_destroy(struct guest *g)
 		munmap(g->run, g->run_size);
 	if (g->vcpu >= 0)
 		close(g->vcpu);
-	if (g->vm >= 0)
-		close(g->vm);
-	if (g->kvm >= 0)
-		close(g->kvm);
-	if (g->mem)
-		munmap(g->mem, g->mem_size);
+	if (!g->secondary) {
+		if (g->vm >= 0)
+			close(g->vm);
+		if (g->kvm >= 0)
+			close(g->kvm);
+		if (g->mem)
+			munmap(g->mem, g->mem_size);
+	}
 	free(g->cpuid);
 	memset(g, 0, sizeof(*g));
 	g->kvm = g->vm = g->vcpu = -1;
@@ -259,6 +294,25 @@ static void write_idt64(struct guest *g)
 		idt[2 * v + 1] = h >> 32;
 	}
 	guest_load(g, GUEST_STUBS_GPA, guest_exc_stubs, guest_exc_stubs_end);
+}
+
+int guest_set_idt_gate(struct guest *g, unsigned int vector, uint64_t handler)
+{
+	uint64_t *idt = guest_ptr(g, GUEST_IDT_GPA);
+	struct kvm_sregs sr;
+	int r;
+
+	if (vector > 255)
+		return -EINVAL;
+	idt[2 * vector] = (handler & 0xffff) |
+			  ((uint64_t)GUEST_SEL_CODE64 << 16) | (0x8eULL << 40) |
+			  (((handler >> 16) & 0xffff) << 48);
+	idt[2 * vector + 1] = handler >> 32;
+	r = vcpu_get_sregs(g, &sr);
+	if (r || sr.idt.limit == 256 * 16 - 1)
+		return r;
+	sr.idt.limit = 256 * 16 - 1;
+	return vcpu_set_sregs(g, &sr);
 }
 
 void guest_mode_sregs(struct guest *g, enum guest_mode mode,

@@ -109,6 +109,8 @@ struct guest {
 	int kvm;			/* /dev/kvm */
 	int vm;
 	int vcpu;
+	unsigned long vcpu_id;		/* KVM_CREATE_VCPU's id */
+	bool secondary;			/* guest_add_vcpu(): shares kvm, vm, mem */
 	struct kvm_run *run;		/* the vCPU's mmap */
 	size_t run_size;
 	uint8_t *mem;			/* slot 0: GPA 0 .. mem_size */
@@ -125,6 +127,21 @@ struct guest {
  * 0 or -errno.
  */
 int guest_create(struct guest *g, size_t mem_size);
+
+/* Options of guest_create_flags(). */
+#define GUEST_F_IRQCHIP		(1u << 0)	/* KVM_CREATE_IRQCHIP before the vCPU */
+
+/* guest_create() with GUEST_F_* options.  0 or -errno. */
+int guest_create_flags(struct guest *g, size_t mem_size, unsigned int flags);
+
+/*
+ * Another vCPU of g's VM, with id id: ap shares g's /dev/kvm, VM and
+ * memory and gets the same CPUID.  All the vCPU helpers work on ap.
+ * guest_destroy(ap) closes only the vCPU; destroy every ap before g.
+ * 0 or -errno.
+ */
+int guest_add_vcpu(struct guest *g, struct guest *ap, unsigned long id);
+
 void guest_destroy(struct guest *g);
 
 /* Host pointer to guest physical address gpa in slot 0. */
@@ -144,6 +161,12 @@ int guest_start(struct guest *g, enum guest_mode mode, const uint8_t *code,
 
 /* The same without loading code; RIP = rip (an offset in CS in real mode). */
 int guest_setup_mode(struct guest *g, enum guest_mode mode, uint64_t rip);
+
+/*
+ * Point IDT gate vector (long mode) at handler, a GPA, and make the IDT
+ * limit cover all 256 gates (KVM_SET_SREGS).  0 or -errno.
+ */
+int guest_set_idt_gate(struct guest *g, unsigned int vector, uint64_t handler);
 
 /* Fill sregs for mode (and write its tables to guest memory). */
 void guest_mode_sregs(struct guest *g, enum guest_mode mode,
