@@ -103,6 +103,7 @@ struct kvmx_vcpu {
 #define KVMX_REQ_TLB_FLUSH	0
 #define KVMX_REQ_CLOCK_UPDATE	1
 #define KVMX_REQ_EVENT		2	/* an interrupt may be deliverable */
+#define KVMX_REQ_TPR_ACCESS	3	/* KVM_EXIT_TPR_ACCESS is due */
 
 static inline void kvmx_make_request(struct kvmx_vcpu *vcpu, int req)
 {

@@ -93,6 +93,10 @@ struct kvmx_arch_vcpu {
 	u64 cr8;
 	struct kvmx_lapic *apic;	/* NULL without an in-kernel irqchip */
 	unsigned long apic_events;	/* KVMX_APIC_* (irq/irq.h) */
+	struct {
+		u64 rip;
+		bool is_write;
+	} tpr_access;			/* for KVM_EXIT_TPR_ACCESS */
 	u8 sipi_vector;
 	u32 mp_state;
 

@@ -697,6 +697,8 @@ long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 		break;
 	case KVM_GET_LAPIC:
 	case KVM_SET_LAPIC:
+	case KVM_SET_VAPIC_ADDR:
+	case KVM_TPR_ACCESS_REPORTING:
 		r = kvmx_irqchip_vcpu_ioctl(vcpu, ioctl, argp);
 		break;
 	default:

@@ -468,6 +468,12 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 		kvmx_vendor->flush_tlb(vcpu);
 	if (kvmx_check_request(vcpu, KVMX_REQ_CLOCK_UPDATE))
 		kvmx_kvmclock_update(vcpu);
+	if (kvmx_check_request(vcpu, KVMX_REQ_TPR_ACCESS)) {
+		vcpu->run->exit_reason = KVM_EXIT_TPR_ACCESS;
+		vcpu->run->tpr_access.rip = vcpu->arch.tpr_access.rip;
+		vcpu->run->tpr_access.is_write = vcpu->arch.tpr_access.is_write;
+		return 0;
+	}
 	if (vcpu->arch.triple_fault) {
 		vcpu->arch.triple_fault = false;
 		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
@@ -492,8 +498,10 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
-	if (vcpu->arch.apic)
+	if (vcpu->arch.apic) {
 		vcpu->arch.cr8 = kvmx_lapic_get_cr8(vcpu);
+		kvmx_lapic_sync_to_vapic(vcpu);
+	}
 	kvmx_inject_pending(vcpu);
 	/* Ask to hear when an interrupt can go in, for us or for userspace. */
 	window = (kvmx_wants_irq_window(vcpu) ||
@@ -518,6 +526,7 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 	/* The guest may have written CR8 without an exit (SVM's V_TPR). */
 	if (vcpu->arch.apic && vcpu->arch.cr8 != kvmx_lapic_get_cr8(vcpu))
 		kvmx_lapic_set_cr8(vcpu, vcpu->arch.cr8);
+	kvmx_lapic_sync_from_vapic(vcpu);
 
 	kvmx_requeue(vcpu, &reinject);
 	return kvmx_handle_exit(vcpu, &exit);

@@ -88,6 +88,11 @@ int kvmx_lapic_set_base(struct kvmx_vcpu *vcpu, u64 val, bool host);
 /* CR8 is TPR[7:4]. */
 void kvmx_lapic_set_cr8(struct kvmx_vcpu *vcpu, u64 cr8);
 u64 kvmx_lapic_get_cr8(struct kvmx_vcpu *vcpu);
+/* KVM_SET_VAPIC_ADDR and KVM_TPR_ACCESS_REPORTING (QEMU's kvmvapic). */
+int kvmx_lapic_set_vapic_addr(struct kvmx_vcpu *vcpu, u64 gpa);
+int kvmx_lapic_tpr_access_reporting(struct kvmx_vcpu *vcpu, bool on);
+void kvmx_lapic_sync_to_vapic(struct kvmx_vcpu *vcpu);
+void kvmx_lapic_sync_from_vapic(struct kvmx_vcpu *vcpu);
 int kvmx_lapic_get_state(struct kvmx_vcpu *vcpu, struct kvm_lapic_state *s);
 int kvmx_lapic_set_state(struct kvmx_vcpu *vcpu,
 			 const struct kvm_lapic_state *s);

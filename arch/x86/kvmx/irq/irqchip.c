@@ -341,6 +341,23 @@ int kvmx_irqchip_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 
 	if (!vcpu->arch.apic)
 		return -EINVAL;
+	if (ioctl == KVM_SET_VAPIC_ADDR) {
+		struct kvm_vapic_addr va;
+
+		if (copy_from_user(&va, argp, sizeof(va)))
+			return -EFAULT;
+		return kvmx_lapic_set_vapic_addr(vcpu, va.vapic_addr);
+	}
+	if (ioctl == KVM_TPR_ACCESS_REPORTING) {
+		struct kvm_tpr_access_ctl tac;
+
+		if (copy_from_user(&tac, argp, sizeof(tac)))
+			return -EFAULT;
+		if (tac.flags)
+			return -EINVAL;
+		kvmx_lapic_tpr_access_reporting(vcpu, tac.enabled);
+		return copy_to_user(argp, &tac, sizeof(tac)) ? -EFAULT : 0;
+	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return -ENOMEM;

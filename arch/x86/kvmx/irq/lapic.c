@@ -47,6 +47,8 @@ struct kvmx_lapic {
 	s64 period;		/* ns per TMICT; 0: one-shot/periodic idle */
 	ktime_t target;		/* the next expiry (one-shot, periodic) */
 	u64 tsc_deadline;	/* the armed IA32_TSC_DEADLINE, 0 once fired */
+	u64 vapic_addr;		/* KVM_SET_VAPIC_ADDR's TPR shadow, or 0 */
+	bool tpr_access_reporting;	/* KVM_TPR_ACCESS_REPORTING */
 };
 
 static u32 reg_get(const struct kvmx_lapic *apic, u32 reg)
@@ -658,6 +660,12 @@ int kvmx_lapic_mmio(struct kvmx_vcpu *vcpu, u64 gpa, int len, void *val,
 			memset(val, 0xff, len);
 		return 0;
 	}
+	/* QEMU's TPR patching (kvmvapic) learns of TPR accesses this way. */
+	if (apic->tpr_access_reporting && off == APIC_TASKPRI) {
+		vcpu->arch.tpr_access.rip = vcpu->arch.regs[KVMX_RIP];
+		vcpu->arch.tpr_access.is_write = write;
+		kvmx_make_request(vcpu, KVMX_REQ_TPR_ACCESS);
+	}
 	if (write) {
 		/* SDM 10.4.1: aligned 32-bit writes; KVM drops the rest. */
 		if (len == 4 && !(off & 0xf)) {
@@ -944,6 +952,59 @@ void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init)
 }
 
 /* Before the vCPU is online: nobody else may see a half-made APIC. */
+/* ---- KVM's VAPIC: a TPR shadow in guest memory, for TPR patching ---- */
+
+int kvmx_lapic_set_vapic_addr(struct kvmx_vcpu *vcpu, u64 gpa)
+{
+	struct kvmx_lapic *apic = vcpu->arch.apic;
+	u32 probe;
+
+	if (!apic)
+		return -EINVAL;
+	/* As KVM: the shadow must be guest memory. */
+	if (gpa && kvmx_guest_rw(vcpu->vm, gpa, &probe, sizeof(probe), false))
+		return -EINVAL;
+	apic->vapic_addr = gpa;
+	return 0;
+}
+
+int kvmx_lapic_tpr_access_reporting(struct kvmx_vcpu *vcpu, bool on)
+{
+	if (!vcpu->arch.apic)
+		return -EINVAL;
+	vcpu->arch.apic->tpr_access_reporting = on;
+	return 0;
+}
+
+/* Before entry: TPR, the highest ISR and IRR vectors, in KVM's layout. */
+void kvmx_lapic_sync_to_vapic(struct kvmx_vcpu *vcpu)
+{
+	struct kvmx_lapic *apic = vcpu->arch.apic;
+	int isr, irr;
+	u32 data;
+
+	if (!apic || !apic->vapic_addr)
+		return;
+	isr = max(lapic_highest_vector(apic->regs + APIC_ISR), 0);
+	irr = max(lapic_highest_vector(apic->regs + APIC_IRR), 0);
+	data = (reg_get(apic, APIC_TASKPRI) & 0xff) | ((isr & 0xf0) << 8) |
+	       (irr << 24);
+	kvmx_guest_rw(vcpu->vm, apic->vapic_addr, &data, sizeof(data), true);
+}
+
+/* After an exit: the guest may have written its TPR there. */
+void kvmx_lapic_sync_from_vapic(struct kvmx_vcpu *vcpu)
+{
+	struct kvmx_lapic *apic = vcpu->arch.apic;
+	u32 data;
+
+	if (!apic || !apic->vapic_addr ||
+	    kvmx_guest_rw(vcpu->vm, apic->vapic_addr, &data, sizeof(data), false))
+		return;
+	reg_set(apic, APIC_TASKPRI, data & 0xff);
+	lapic_update_ppr(apic);
+}
+
 int kvmx_lapic_create(struct kvmx_vcpu *vcpu)
 {
 	struct kvmx_lapic *apic;
