@@ -382,6 +382,7 @@ static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
 {
 	struct kvm_vcpu_events *ev = &vcpu->arch.events;
 	struct kvmx_event e = {};
+	int vector;
 
 	if (ev->exception.injected) {
 		e.type = KVMX_EVENT_EXCEPTION;
@@ -402,10 +403,11 @@ static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
 		/* The in-kernel PIC or LAPIC, when the guest can take it. */
 		if (!kvmx_vendor->interrupts_allowed(vcpu))
 			return;
-		e.vector = kvmx_irqchip_next_vector(vcpu);
-		if (e.vector < 0)
+		vector = kvmx_irqchip_next_vector(vcpu);
+		if (vector < 0)
 			return;
 		e.type = KVMX_EVENT_INTR;
+		e.vector = vector;
 	} else if (vcpu->arch.irq_pending &&
 		   kvmx_vendor->interrupts_allowed(vcpu)) {
 		/* KVM_INTERRUPT from a userspace irqchip. */

@@ -78,7 +78,7 @@ fi
 # the watcher below catches for Bochs.  No oops=panic: an oops is reported,
 # and the rest of the tests still run.  log_buf_len: room for the whole log
 # that the guest dumps at the end.
-CMDLINE="console=ttyS0 tsc=reliable panic=-1 log_buf_len=8M"
+CMDLINE="console=ttyS0 tsc=reliable panic=-1 log_buf_len=8M sysrq_always_enabled"
 CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
 # MODARGS="a=1 dyndbg=+p": parameters for insmod kvmx.ko.
 for a in ${MODARGS:-}; do CMDLINE="$CMDLINE kvmx.modarg=$a"; done

@@ -34,6 +34,7 @@
 #define LAPIC_MIN_PERIOD_NS	(200 * NSEC_PER_USEC)
 #define X2APIC_ICR_RESERVED	(GENMASK_ULL(31, 20) | GENMASK_ULL(17, 16) | \
 				 BIT_ULL(13))
+#define X2APIC_BROADCAST	0xffffffffu
 #define APIC_BASE_MODE		(MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)
 #define CPUID1_ECX_X2APIC	BIT(21)
 #define CPUID1_ECX_TSC_DEADLINE	BIT(24)
@@ -47,6 +48,7 @@ struct kvmx_lapic {
 	s64 period;		/* ns per TMICT; 0: one-shot/periodic idle */
 	ktime_t target;		/* the next expiry (one-shot, periodic) */
 	u64 tsc_deadline;	/* the armed IA32_TSC_DEADLINE, 0 once fired */
+	unsigned long timer_pending;	/* bit 0: fired while LVTT was masked */
 	u64 vapic_addr;		/* KVM_SET_VAPIC_ADDR's TPR shadow, or 0 */
 	bool tpr_access_reporting;	/* KVM_TPR_ACCESS_REPORTING */
 };
@@ -244,6 +246,15 @@ int kvmx_apic_bus_deliver(struct kvmx_vm *vm, struct kvmx_vcpu *src,
 		else if (sw_enabled(vcpu->arch.apic))
 			n++;
 	}
+	/*
+	 * KVM answers a unicast or multicast message from its APIC map: no
+	 * match there counts 0.  Only its slow path (shorthands, broadcasts)
+	 * says -1.
+	 */
+	if (r < 0 && !n && irq->shorthand == APIC_DEST_NOSHORT &&
+	    irq->dest != (src && x2apic_mode(src) ? X2APIC_BROADCAST :
+			  LAPIC_BROADCAST))
+		r = 0;
 	if (!n)
 		return r;
 
@@ -288,14 +299,28 @@ static bool timer_is(struct kvmx_lapic *apic, u32 mode)
 	return READ_ONCE(apic->timer_mode) == mode;
 }
 
-/* The timer ran out: raise LVTT, unless masked.  Any context. */
-static void lapic_timer_fire(struct kvmx_lapic *apic)
+/* Raise LVTT now if it may, or keep the expiry for when it may. */
+static void lapic_timer_deliver(struct kvmx_lapic *apic)
 {
 	u32 lvtt = reg_get(apic, APIC_LVTT);
 
-	if (!(lvtt & APIC_LVT_MASKED))
-		lapic_accept_irq(apic->vcpu, APIC_DM_FIXED,
-				 lvtt & APIC_VECTOR_MASK, false, true);
+	/*
+	 * As KVM: an expiry while LVTT is masked (or the APIC off) stays
+	 * pending and is delivered once, when it is unmasked.
+	 */
+	if ((lvtt & APIC_LVT_MASKED) || !sw_enabled(apic)) {
+		set_bit(0, &apic->timer_pending);
+		return;
+	}
+	clear_bit(0, &apic->timer_pending);
+	lapic_accept_irq(apic->vcpu, APIC_DM_FIXED, lvtt & APIC_VECTOR_MASK,
+			 false, true);
+}
+
+/* The timer ran out.  Any context. */
+static void lapic_timer_fire(struct kvmx_lapic *apic)
+{
+	lapic_timer_deliver(apic);
 	if (timer_is(apic, APIC_LVT_TIMER_TSCDEADLINE))
 		WRITE_ONCE(apic->tsc_deadline, 0);
 }
@@ -397,6 +422,8 @@ static void lapic_start_timer(struct kvmx_lapic *apic, u32 count_reg)
 	    !timer_is(apic, APIC_LVT_TIMER_PERIODIC))
 		return;		/* the reserved mode 3 */
 
+	/* A new count forgets an expiry a masked LVTT held back. */
+	clear_bit(0, &apic->timer_pending);
 	period = lapic_period_ns(apic);
 	WRITE_ONCE(apic->period, period);
 	if (!period)
@@ -542,8 +569,11 @@ static void lapic_write_lvt(struct kvmx_lapic *apic, int lvt, u32 val)
 		val |= APIC_LVT_MASKED;
 	val &= lapic_lvt_writable(lvt, timer_mode_mask(apic->vcpu));
 	reg_set(apic, lapic_lvt_reg(lvt), val);
-	if (lvt == LAPIC_LVT_TIMER)
+	if (lvt == LAPIC_LVT_TIMER) {
 		lapic_update_lvtt(apic);
+		if (test_bit(0, &apic->timer_pending))
+			lapic_timer_deliver(apic);
+	}
 }
 
 static void lapic_write_spiv(struct kvmx_lapic *apic, u32 val)

@@ -60,10 +60,13 @@ prefix() { # prefix <tag> <file> [tail lines]
 }
 
 monitor() { # monitor <dir>: the stalled guest's state, from QEMU's monitor
+	local reader
 	timeout 5 cat "$1/mon.out" >"$1/monitor" 2>/dev/null &
-	printf 'info registers\ninfo pic\ninfo lapic\ninfo irq\n' |
+	reader=$!
+	printf 'info registers -a\ninfo pic\ninfo lapic\ninfo irq\n' |
 		timeout 5 tee "$1/mon.in" >/dev/null 2>&1
-	wait
+	# Not a bare wait: that would wait for QEMU too.
+	wait $reader
 }
 
 # run <dir> <tag> <strace 0|1> <variant options...>: one QEMU run.  Sets
