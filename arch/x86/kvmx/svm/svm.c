@@ -654,7 +654,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	struct vmcb *vmcb = svm->vmcb;
 	unsigned long host_dr7;
 	u64 host_xcr0 = 0;
-	bool swap_xcr0;
+	bool swap_xcr0, guest_osxsave;
 	u32 host_pkru;
 
 	svm_pre_run(svm, smp_processor_id());
@@ -675,6 +675,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 
 	/* The guest may turn CR4.OSXSAVE on while it runs: always check. */
 	swap_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE);
+	guest_osxsave = vmcb->save.cr4 & X86_CR4_OSXSAVE;
 	if (swap_xcr0) {
 		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 		if ((vmcb->save.cr4 & X86_CR4_OSXSAVE) &&
@@ -702,9 +703,17 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	 * Compare with the register itself, not with what kvmx loaded: a CPU
 	 * that lets XSETBV through unintercepted (QEMU's TCG does) leaves the
 	 * guest's value there, and the host's XRSTORs would fault on it.
+	 * That value is the guest's XCR0 now (CPUID 0xd follows it).
 	 */
-	if (swap_xcr0 && xgetbv(XCR_XFEATURE_ENABLED_MASK) != host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (swap_xcr0) {
+		u64 cur = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+
+		if ((vmcb->save.cr4 & X86_CR4_OSXSAVE) &&
+		    (guest_osxsave || cur != host_xcr0))
+			vcpu->arch.xcr0 = cur;
+		if (cur != host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	}
 	kvmx_load_host_dr0_3(vcpu, svm->host_dr);
 	if (host_dr7 & KVMX_DR7_ENABLED)
 		set_debugreg(host_dr7, 7);
