@@ -104,6 +104,7 @@ struct kvmx_vcpu {
 #define KVMX_REQ_CLOCK_UPDATE	1
 #define KVMX_REQ_EVENT		2	/* an interrupt may be deliverable */
 #define KVMX_REQ_TPR_ACCESS	3	/* KVM_EXIT_TPR_ACCESS is due */
+#define KVMX_REQ_IOAPIC_EOI	4	/* KVM_EXIT_IOAPIC_EOI is due */
 
 static inline void kvmx_make_request(struct kvmx_vcpu *vcpu, int req)
 {
@@ -216,6 +217,8 @@ void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm);
 void kvmx_arch_vm_destroy(struct kvmx_vm *vm);
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			unsigned long arg);
+int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
+			    const struct kvm_enable_cap *cap);
 u64 kvmx_arch_max_gfn(void);
 /* May KVM_IRQFD assign @args now?  (-EINVAL if not.) */
 bool kvmx_arch_irqfd_allowed(struct kvmx_vm *vm, const struct kvm_irqfd *args);

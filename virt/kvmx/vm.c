@@ -115,8 +115,7 @@ static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
-		/* No capability of kvmx needs enabling yet: KVM's answer. */
-		return -EINVAL;
+		return kvmx_arch_vm_enable_cap(vm, &cap);
 	}
 	case KVM_IRQFD: {
 		struct kvm_irqfd data;

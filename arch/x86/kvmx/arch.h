@@ -55,6 +55,7 @@ struct kvmx_arch_vm {
 
 	/* irq/: set once by KVM_CREATE_IRQCHIP / KVM_CREATE_PIT2. */
 	enum kvmx_irqchip_mode irqchip;
+	u32 nr_reserved_ioapic_pins;	/* split: GSIs of userspace's IOAPIC */
 	struct kvmx_pic *pic;
 	struct kvmx_ioapic *ioapic;
 	struct kvmx_pit *pit;
@@ -98,6 +99,7 @@ struct kvmx_arch_vcpu {
 		bool is_write;
 	} tpr_access;			/* for KVM_EXIT_TPR_ACCESS */
 	u8 sipi_vector;
+	u8 pending_ioapic_eoi;		/* for KVM_EXIT_IOAPIC_EOI */
 	u32 mp_state;
 
 	struct kvm_cpuid_entry2 *cpuid;

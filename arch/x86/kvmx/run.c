@@ -444,6 +444,9 @@ static void kvmx_requeue(struct kvmx_vcpu *vcpu, struct kvmx_event *e)
 
 static bool kvmx_ready_for_interrupt(struct kvmx_vcpu *vcpu)
 {
+	/* Userspace's PIC (split irqchip) reaches the CPU through LINT0. */
+	if (vcpu->arch.apic && !kvmx_lapic_accepts_extint(vcpu))
+		return false;
 	return kvmx_vendor->interrupts_allowed(vcpu) &&
 	       !vcpu->arch.irq_pending &&
 	       !vcpu->arch.events.interrupt.injected &&
@@ -470,6 +473,11 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 		kvmx_vendor->flush_tlb(vcpu);
 	if (kvmx_check_request(vcpu, KVMX_REQ_CLOCK_UPDATE))
 		kvmx_kvmclock_update(vcpu);
+	if (kvmx_check_request(vcpu, KVMX_REQ_IOAPIC_EOI)) {
+		vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+		vcpu->run->eoi.vector = vcpu->arch.pending_ioapic_eoi;
+		return 0;
+	}
 	if (kvmx_check_request(vcpu, KVMX_REQ_TPR_ACCESS)) {
 		vcpu->run->exit_reason = KVM_EXIT_TPR_ACCESS;
 		vcpu->run->tpr_access.rip = vcpu->arch.tpr_access.rip;
@@ -507,7 +515,8 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 	kvmx_inject_pending(vcpu);
 	/* Ask to hear when an interrupt can go in, for us or for userspace. */
 	window = (kvmx_wants_irq_window(vcpu) ||
-		  vcpu->arch.irq_pending || kvmx_irqchip_has_interrupt(vcpu)) &&
+		  (vcpu->arch.apic ? kvmx_irqchip_has_interrupt(vcpu) :
+				     vcpu->arch.irq_pending)) &&
 		 !kvmx_ready_for_interrupt(vcpu);
 	kvmx_vendor->set_irq_window(vcpu, window);
 

@@ -36,6 +36,8 @@ struct kvmx_vcpu;
 #define KVMX_IOAPIC_PINS	24
 #define KVMX_IOAPIC_BASE	0xfec00000ULL
 #define KVMX_NR_DEFAULT_GSIS	24
+/* KVM's MAX_NR_RESERVED_IOAPIC_PINS, the split irqchip's bound. */
+#define KVMX_MAX_RESERVED_IOAPIC_PINS	48
 
 /* <asm/apicdef.h> has the other shorthands but not this one. */
 #ifndef APIC_DEST_NOSHORT
@@ -65,6 +67,9 @@ struct kvmx_apic_irq {
  */
 int kvmx_lapic_create(struct kvmx_vcpu *vcpu);
 void kvmx_lapic_free(struct kvmx_vcpu *vcpu);
+bool kvmx_lapic_is_dest(struct kvmx_vcpu *vcpu, u32 dest, bool logical);
+/* Split irqchip: is this EOI one for userspace's IOAPIC (route.c)? */
+bool kvmx_split_eoi_wanted(struct kvmx_vcpu *vcpu, int vector);
 /* RESET (power-on, KVM_SET_LAPIC's defaults) or INIT. */
 void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init);
 /* Deliver to every LAPIC that @irq names; @src for shorthands (or NULL).

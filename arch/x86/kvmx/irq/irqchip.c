@@ -232,6 +232,39 @@ void kvmx_irqchip_destroy(struct kvmx_vm *vm)
 	}
 }
 
+/* As KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): LAPICs only; args[0] GSIs. */
+static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
+{
+	int r = -EINVAL;
+
+	if (nr_pins > KVMX_MAX_RESERVED_IOAPIC_PINS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->arch.irqchip != KVMX_IRQCHIP_NONE)
+		r = -EEXIST;
+	else if (!vm->created_vcpus) {
+		vm->arch.nr_reserved_ioapic_pins = nr_pins;
+		/* The routing table starts empty: no entries is no routes. */
+		WRITE_ONCE(vm->arch.irqchip, KVMX_IRQCHIP_SPLIT);
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
+			    const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return kvmx_enable_split_irqchip(vm, cap->args[0]);
+	default:
+		return -EINVAL;
+	}
+}
+
 /* ---- vCPU side ---------------------------------------------------------- */
 
 int kvmx_irqchip_vcpu_create(struct kvmx_vcpu *vcpu)
@@ -266,10 +299,14 @@ void kvmx_pic_output_changed(struct kvmx_vm *vm)
 			kvmx_vcpu_kick(vcpu);
 }
 
+/* ExtINT: the in-kernel PIC's output, or KVM_INTERRUPT's when split. */
 static bool kvmx_has_extint(struct kvmx_vcpu *vcpu)
 {
-	return vcpu->vm->arch.pic && kvmx_lapic_accepts_extint(vcpu) &&
-	       kvmx_pic_has_interrupt(vcpu->vm);
+	if (!kvmx_lapic_accepts_extint(vcpu))
+		return false;
+	if (vcpu->vm->arch.pic)
+		return kvmx_pic_has_interrupt(vcpu->vm);
+	return vcpu->arch.irq_pending;
 }
 
 /* Is an external interrupt waiting for the guest to open its window? */
@@ -287,8 +324,12 @@ int kvmx_irqchip_next_vector(struct kvmx_vcpu *vcpu)
 	if (!vcpu->arch.apic)
 		return -1;
 	/* As KVM, the PIC first: it is the legacy wire, LINT0. */
-	if (kvmx_has_extint(vcpu))
-		return kvmx_pic_acknowledge(vcpu->vm);
+	if (kvmx_has_extint(vcpu)) {
+		if (vcpu->vm->arch.pic)
+			return kvmx_pic_acknowledge(vcpu->vm);
+		vcpu->arch.irq_pending = false;
+		return vcpu->arch.irq_vector;
+	}
 	v = kvmx_lapic_pending_vector(vcpu);
 	if (v >= 0)
 		kvmx_lapic_accept(vcpu, v);

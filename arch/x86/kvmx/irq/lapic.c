@@ -210,6 +210,18 @@ static bool lapic_is_dest(struct kvmx_vcpu *vcpu, struct kvmx_vcpu *src,
 				irq->dest, irq->dest_logical);
 }
 
+/* A unicast or multicast to @dest: does @vcpu's LAPIC take it? */
+bool kvmx_lapic_is_dest(struct kvmx_vcpu *vcpu, u32 dest, bool logical)
+{
+	struct kvmx_apic_irq irq = {
+		.dest = dest,
+		.dest_logical = logical,
+		.shorthand = APIC_DEST_NOSHORT,
+	};
+
+	return lapic_is_dest(vcpu, NULL, &irq);
+}
+
 /*
  * KVM's kvm_irq_delivery_to_apic: -1 if no LAPIC matched, otherwise how
  * many took the message.  Lowest priority goes to one of the matching,
@@ -514,8 +526,14 @@ static void lapic_eoi(struct kvmx_lapic *apic)
 	 * their ack notifiers (the PIT's reinjection) want them.  The IOAPIC
 	 * finds the pins that use the vector.
 	 */
-	if (vm->arch.irqchip == KVMX_IRQCHIP_KERNEL)
+	if (vm->arch.irqchip == KVMX_IRQCHIP_KERNEL) {
 		kvmx_ioapic_eoi(vm, vector);
+	} else if (test_bit(vector & 31, vec_word(apic, APIC_TMR, vector)) &&
+		   kvmx_split_eoi_wanted(apic->vcpu, vector)) {
+		/* Userspace's IOAPIC clears its remote IRR: KVM_EXIT_IOAPIC_EOI. */
+		apic->vcpu->arch.pending_ioapic_eoi = vector;
+		kvmx_make_request(apic->vcpu, KVMX_REQ_IOAPIC_EOI);
+	}
 }
 
 /* A 32-bit register (@reg 16-byte aligned); false: none in this mode. */

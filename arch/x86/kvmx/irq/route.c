@@ -414,6 +414,42 @@ void kvmx_irq_ack(struct kvmx_vm *vm, unsigned int irqchip,
 		kvmx_pit_ack(vm);
 }
 
+/*
+ * Split irqchip: does the EOI of level-triggered @vector by @vcpu finish
+ * an interrupt of userspace's IOAPIC?  KVM's answer: an MSI route of one
+ * of the first nr_reserved_ioapic_pins GSIs, level-triggered, with that
+ * vector, aimed at this vCPU.
+ */
+bool kvmx_split_eoi_wanted(struct kvmx_vcpu *vcpu, int vector)
+{
+	struct kvmx_vm *vm = vcpu->vm;
+	struct kvmx_irq_routes *rt;
+	bool wanted = false;
+	u32 gsi, i;
+	int idx;
+
+	idx = srcu_read_lock(&vm->srcu);
+	rt = srcu_dereference(vm->arch.irq_routes, &vm->srcu);
+	for (gsi = 0; rt && gsi < rt->nr_gsis && !wanted &&
+		      gsi < vm->arch.nr_reserved_ioapic_pins; gsi++) {
+		for (i = rt->start[gsi]; i < rt->start[gsi + 1]; i++) {
+			const struct kvmx_route *r = &rt->routes[i];
+
+			if (r->type != KVM_IRQ_ROUTING_MSI ||
+			    !(r->msi.data & MSI_DATA_LEVEL_TRIG) ||
+			    MSI_DATA_VECTOR(r->msi.data) != vector ||
+			    !kvmx_lapic_is_dest(vcpu,
+					MSI_ADDR_DEST(r->msi.address_lo),
+					r->msi.address_lo & MSI_ADDR_DEST_LOGICAL))
+				continue;
+			wanted = true;
+			break;
+		}
+	}
+	srcu_read_unlock(&vm->srcu, idx);
+	return wanted;
+}
+
 bool kvmx_arch_irqfd_allowed(struct kvmx_vm *vm, const struct kvm_irqfd *args)
 {
 	enum kvmx_irqchip_mode mode = READ_ONCE(vm->arch.irqchip);
