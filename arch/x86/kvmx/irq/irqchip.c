@@ -344,9 +344,11 @@ void kvmx_irqchip_accept_events(struct kvmx_vcpu *vcpu)
 	if (!vcpu->arch.apic)
 		return;
 	if (test_and_clear_bit(KVMX_APIC_INIT, ev)) {
+		/*
+		 * A SIPI sent before the INIT was voided by the sender; one
+		 * still pending came after it, and is taken just below.
+		 */
 		kvmx_x86_vcpu_init(vcpu);
-		/* A SIPI sent before this INIT is void. */
-		clear_bit(KVMX_APIC_SIPI, ev);
 		vcpu->arch.mp_state = vcpu->vcpu_id == 0 ?
 			KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_INIT_RECEIVED;
 	}
