@@ -49,6 +49,7 @@ unit:
 	$(MAKE) -C tools/testing/unit run
 	$(MAKE) -C tools/testing/unit/irq run
 	$(MAKE) -C tools/testing/unit/pit run
+	$(MAKE) -C tools/testing/unit/lapic run
 
 deps:
 	tools/testing/vm/deps.sh
