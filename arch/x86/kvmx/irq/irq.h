@@ -72,8 +72,10 @@ bool kvmx_lapic_is_dest(struct kvmx_vcpu *vcpu, u32 dest, bool logical);
 bool kvmx_split_eoi_wanted(struct kvmx_vcpu *vcpu, int vector);
 /* RESET (power-on, KVM_SET_LAPIC's defaults) or INIT. */
 void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init);
-/* Deliver to every LAPIC that @irq names; @src for shorthands (or NULL).
- * Returns how many LAPICs took it, -1 if none. */
+/*
+ * Deliver to every LAPIC that @irq names; @src for shorthands (or NULL).
+ * Returns how many LAPICs took it: 0 or -1 if none, as KVM's.
+ */
 int kvmx_apic_bus_deliver(struct kvmx_vm *vm, struct kvmx_vcpu *src,
 			  const struct kvmx_apic_irq *irq);
 /* The highest IRR vector above the PPR, or -1. */

@@ -245,9 +245,9 @@ static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
 	if (nr_pins > KVMX_MAX_RESERVED_IOAPIC_PINS)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
-	if (vm->arch.irqchip != KVMX_IRQCHIP_NONE)
+	if (vm->arch.irqchip != KVMX_IRQCHIP_NONE) {
 		r = -EEXIST;
-	else if (!vm->created_vcpus) {
+	} else if (!vm->created_vcpus) {
 		vm->arch.nr_reserved_ioapic_pins = nr_pins;
 		/* The routing table starts empty: no entries is no routes. */
 		WRITE_ONCE(vm->arch.irqchip, KVMX_IRQCHIP_SPLIT);

@@ -430,8 +430,8 @@ bool kvmx_split_eoi_wanted(struct kvmx_vcpu *vcpu, int vector)
 
 	idx = srcu_read_lock(&vm->srcu);
 	rt = srcu_dereference(vm->arch.irq_routes, &vm->srcu);
-	for (gsi = 0; rt && gsi < rt->nr_gsis && !wanted &&
-		      gsi < vm->arch.nr_reserved_ioapic_pins; gsi++) {
+	for (gsi = 0; rt && !wanted && gsi < rt->nr_gsis &&
+	     gsi < vm->arch.nr_reserved_ioapic_pins; gsi++) {
 		for (i = rt->start[gsi]; i < rt->start[gsi + 1]; i++) {
 			const struct kvmx_route *r = &rt->routes[i];
 
