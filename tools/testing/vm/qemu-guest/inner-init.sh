@@ -50,5 +50,14 @@ else
 	echo "%%INNER-DISK FAIL dd to /dev/vda failed"
 fi
 
+# The timer interrupts the guest sees (LAPIC timer "LOC", or the PIT's
+# IRQ 0) in 2 s of its own time: about HZ (250) per idle CPU with the
+# periodic tick, fewer with NO_HZ.  Printed, not judged.
+ticks() { awk '/^ *(0|LOC):/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts; }
+t0=$(up) i0=$(ticks)
+sleep 2
+t1=$(up) i1=$(ticks)
+echo "%%INNER timer-irqs=$((i1 - i0)) in $(echo "$t1 $t0" | awk '{printf "%.2f", $1 - $2}')s"
+
 echo "%%INNER-DONE $(up)"
 poweroff -f
