@@ -142,10 +142,10 @@ static u64 kvmx_cr4_allowed(void)
 		ok |= X86_CR4_SMAP;
 	if (boot_cpu_has(X86_FEATURE_UMIP))
 		ok |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_PCID))
-		ok |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_LA57))
-		ok |= X86_CR4_LA57;
+	/*
+	 * No PCIDE or LA57: KVM_GET_SUPPORTED_CPUID does not offer PCID or
+	 * 5-level paging, and KVM refuses CR4 bits of features it does not.
+	 */
 	return ok;
 }
 
