@@ -442,13 +442,22 @@ static void kvmx_requeue(struct kvmx_vcpu *vcpu, struct kvmx_event *e)
 	}
 }
 
+/*
+ * KVM's kvm_cpu_accept_dm_intr: could a vector from userspace's PIC go in?
+ * It needs the one KVM_INTERRUPT slot free and, with an in-kernel LAPIC
+ * (split irqchip), LINT0 taking ExtINT: a masked LINT0 never acks the PIC.
+ */
+static bool kvmx_accepts_userspace_intr(struct kvmx_vcpu *vcpu)
+{
+	if (vcpu->arch.irq_pending)
+		return false;
+	return !vcpu->arch.apic || kvmx_lapic_accepts_extint(vcpu);
+}
+
 static bool kvmx_ready_for_interrupt(struct kvmx_vcpu *vcpu)
 {
-	/* Userspace's PIC (split irqchip) reaches the CPU through LINT0. */
-	if (vcpu->arch.apic && !kvmx_lapic_accepts_extint(vcpu))
-		return false;
 	return kvmx_vendor->interrupts_allowed(vcpu) &&
-	       !vcpu->arch.irq_pending &&
+	       kvmx_accepts_userspace_intr(vcpu) &&
 	       !vcpu->arch.events.interrupt.injected &&
 	       !vcpu->arch.events.exception.injected;
 }
@@ -513,11 +522,17 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 		kvmx_lapic_sync_to_vapic(vcpu);
 	}
 	kvmx_inject_pending(vcpu);
-	/* Ask to hear when an interrupt can go in, for us or for userspace. */
-	window = (kvmx_wants_irq_window(vcpu) ||
-		  (vcpu->arch.apic ? kvmx_irqchip_has_interrupt(vcpu) :
-				     vcpu->arch.irq_pending)) &&
-		 !kvmx_ready_for_interrupt(vcpu);
+	/*
+	 * Ask to hear when an interrupt can go in: one of ours that has to
+	 * wait, or userspace's, as KVM only while it could be taken.  With
+	 * LINT0 masked the window would open at once whenever IF is set, and
+	 * the guest would never run another instruction.
+	 */
+	window = (kvmx_wants_irq_window(vcpu) &&
+		  kvmx_accepts_userspace_intr(vcpu)) ||
+		 ((vcpu->arch.apic ? kvmx_irqchip_has_interrupt(vcpu) :
+				     vcpu->arch.irq_pending) &&
+		  !kvmx_ready_for_interrupt(vcpu));
 	kvmx_vendor->set_irq_window(vcpu, window);
 
 	/* Single-stepping borrows the trap flag; the guest never sees it. */

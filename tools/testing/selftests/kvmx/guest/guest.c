@@ -186,6 +186,16 @@ int guest_create_flags(struct guest *g, size_t mem_size, unsigned int flags)
 		if (r < 0)
 			return (int)r;
 	}
+	if (flags & GUEST_F_SPLIT_IRQCHIP) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_SPLIT_IRQCHIP,
+			.args = { 24 },
+		};
+
+		r = KVM_IOCTL(g->vm, KVM_ENABLE_CAP, &cap);
+		if (r < 0)
+			return (int)r;
+	}
 	return guest_vcpu_init(g, 0);
 }
 

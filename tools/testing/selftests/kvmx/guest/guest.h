@@ -130,6 +130,7 @@ int guest_create(struct guest *g, size_t mem_size);
 
 /* Options of guest_create_flags(). */
 #define GUEST_F_IRQCHIP		(1u << 0)	/* KVM_CREATE_IRQCHIP before the vCPU */
+#define GUEST_F_SPLIT_IRQCHIP	(1u << 1)	/* KVM_CAP_SPLIT_IRQCHIP, 24 pins */
 
 /* guest_create() with GUEST_F_* options.  0 or -errno. */
 int guest_create_flags(struct guest *g, size_t mem_size, unsigned int flags);
