@@ -109,6 +109,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_IRQFD_RESAMPLE:
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_VAPIC:
+	case KVM_CAP_SPLIT_IRQCHIP:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);

@@ -233,10 +233,6 @@ void kvmx_irqchip_destroy(struct kvmx_vm *vm)
 	}
 }
 
-static bool kvmx_split_irqchip;
-module_param_named(split_irqchip, kvmx_split_irqchip, bool, 0444);
-MODULE_PARM_DESC(split_irqchip, "offer KVM_CAP_SPLIT_IRQCHIP (unfinished)");
-
 /* As KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): LAPICs only; args[0] GSIs. */
 static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
 {
@@ -264,9 +260,6 @@ int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
 		return -EINVAL;
 	switch (cap->cap) {
 	case KVM_CAP_SPLIT_IRQCHIP:
-		/* Not offered until QEMU's kernel-irqchip=split boots on it. */
-		if (!kvmx_split_irqchip)
-			return -EINVAL;
 		return kvmx_enable_split_irqchip(vm, cap->args[0]);
 	default:
 		return -EINVAL;
