@@ -3,7 +3,6 @@
  * The in-kernel irqchip's ioctls, and its part in running a vCPU: which
  * interrupt goes in next, halting in the kernel, INIT and SIPI.
  */
-#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
