@@ -32,13 +32,13 @@
 #include "kselftest_harness.h"
 
 #define NMI_CODE_GPA	0x30000UL	/* the handler */
-#define NMI_DATA_GPA	0x20000UL	/* struct nmi_data */
+#define NMI_DATA_OFF	0x800		/* struct nmi_data in the agent page */
 #define NMI_MAGIC	0x4e4d49	/* RAX of the handler's report */
 
 #define ICR_NMI		0x400
 #define ICR_ASSERT	(1u << 14)
 
-/* Layout known to the handler's assembly. */
+/* Per vCPU, at %gs:0x800; layout known to the handler's assembly. */
 struct nmi_data {
 	uint32_t count;		/* 0x0 NMIs taken */
 	uint32_t hold;		/* 0x4 report from inside the handler */
@@ -46,26 +46,28 @@ struct nmi_data {
 	uint32_t nested;	/* 0xc NMIs taken while one ran */
 };
 
+_Static_assert(NMI_DATA_OFF >= sizeof(struct agent_page), "nmi_data");
+
 GUEST_CODE(nmi_handler, 64,
 	"push %rax\n\t"
-	"incl 0x20000\n\t"
-	"incl 0x20008\n\t"
-	"cmpl $1, 0x20008\n\t"
+	"incl %gs:0x800\n\t"
+	"incl %gs:0x808\n\t"
+	"cmpl $1, %gs:0x808\n\t"
 	"je 1f\n\t"
-	"incl 0x2000c\n"
+	"incl %gs:0x80c\n"
 	"1:\n\t"
-	"cmpl $0, 0x20004\n\t"
+	"cmpl $0, %gs:0x804\n\t"
 	"je 2f\n\t"
 	"mov $" GUEST_STR(NMI_MAGIC) ", %eax\n\t"
 	"out %eax, $" GUEST_STR(GUEST_PORT_DONE) "\n"
 	"2:\n\t"
-	"decl 0x20008\n\t"
+	"decl %gs:0x808\n\t"
 	"pop %rax\n\t"
 	"iretq\n\t");
 
 static struct nmi_data *nmi_data(struct guest *g)
 {
-	return guest_ptr(g, NMI_DATA_GPA);
+	return (struct nmi_data *)((uint8_t *)agent_page(g) + NMI_DATA_OFF);
 }
 
 /* The agent, with the NMI handler at vector 2. */
