@@ -121,6 +121,8 @@ struct kvmx_arch_vcpu {
 
 	/* Events: one injected, one exception waiting, as KVM's events ABI. */
 	struct kvm_vcpu_events events;
+	/* NMIs sent (KVM_NMI, the LAPIC) not yet added to events.nmi.pending. */
+	atomic_t nmi_queued;
 	bool irq_pending;		/* KVM_INTERRUPT with no APIC */
 	u8 irq_vector;
 

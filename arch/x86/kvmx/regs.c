@@ -275,6 +275,8 @@ int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu)
 				     MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.msr_ucode_rev = 0x100000000ULL;
 	memset(&vcpu->arch.events, 0, sizeof(vcpu->arch.events));
+	atomic_set(&vcpu->arch.nmi_queued, 0);
+	kvmx_vendor->set_reg(vcpu, KVMX_NMI_MASK, 0);
 	vcpu->arch.irq_pending = false;
 	vcpu->arch.pending = KVMX_PENDING_NONE;
 	return 0;
@@ -475,8 +477,12 @@ static int kvmx_set_guest_debug(struct kvmx_vcpu *vcpu,
 
 static void kvmx_get_events(struct kvmx_vcpu *vcpu, struct kvm_vcpu_events *e)
 {
+	kvmx_process_nmi(vcpu);
 	*e = vcpu->arch.events;
 	e->interrupt.shadow = kvmx_vendor->get_reg(vcpu, KVMX_INT_SHADOW);
+	/* As KVM: whether any NMI waits, not how many. */
+	e->nmi.pending = !!e->nmi.pending;
+	e->nmi.masked = kvmx_vendor->get_reg(vcpu, KVMX_NMI_MASK);
 	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
 		   KVM_VCPUEVENT_VALID_SMM;
 	memset(&e->reserved, 0, sizeof(e->reserved));
@@ -497,6 +503,7 @@ static int kvmx_set_events(struct kvmx_vcpu *vcpu,
 	if ((e->flags & KVM_VCPUEVENT_VALID_SMM) && e->smi.smm)
 		return -EINVAL;
 
+	kvmx_process_nmi(vcpu);
 	vcpu->arch.events.exception = e->exception;
 	vcpu->arch.events.exception.pending = 0;
 	vcpu->arch.events.interrupt.injected = e->interrupt.injected;
@@ -505,10 +512,10 @@ static int kvmx_set_events(struct kvmx_vcpu *vcpu,
 	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW)
 		kvmx_vendor->set_reg(vcpu, KVMX_INT_SHADOW,
 				     e->interrupt.shadow);
-	vcpu->arch.events.nmi.injected = e->nmi.injected;
+	vcpu->arch.events.nmi.injected = !!e->nmi.injected;
 	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
 		vcpu->arch.events.nmi.pending = e->nmi.pending;
-	vcpu->arch.events.nmi.masked = e->nmi.masked;
+	kvmx_vendor->set_reg(vcpu, KVMX_NMI_MASK, !!e->nmi.masked);
 	if (e->flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR)
 		vcpu->arch.events.sipi_vector = e->sipi_vector;
 	return 0;
@@ -694,6 +701,10 @@ long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			vcpu->arch.irq_pending = true;
 			vcpu->arch.irq_vector = u->irq.irq;
 		}
+		break;
+	case KVM_NMI:
+		kvmx_queue_nmi(vcpu);
+		r = 0;
 		break;
 	case KVM_GET_LAPIC:
 	case KVM_SET_LAPIC:

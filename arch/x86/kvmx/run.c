@@ -377,6 +377,42 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 
 /* ---- Events ------------------------------------------------------------ */
 
+void kvmx_queue_nmi(struct kvmx_vcpu *vcpu)
+{
+	atomic_inc(&vcpu->arch.nmi_queued);
+	kvmx_vcpu_kick(vcpu);
+}
+
+/*
+ * NMIs sent meanwhile join the pending count.  One NMI can run and one
+ * more wait behind it: with none running two may wait (the first goes in
+ * at once), with one running or being injected only one.
+ */
+void kvmx_process_nmi(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_vcpu_events *ev = &vcpu->arch.events;
+	unsigned int pending, limit = 2;
+
+	if (ev->nmi.injected || kvmx_vendor->get_reg(vcpu, KVMX_NMI_MASK))
+		limit = 1;
+	pending = ev->nmi.pending + atomic_xchg(&vcpu->arch.nmi_queued, 0);
+	ev->nmi.pending = min(pending, limit);
+}
+
+/* As KVM on both vendors: the NMI mask, and STI or MOV SS blocking. */
+bool kvmx_nmi_blocked(struct kvmx_vcpu *vcpu)
+{
+	return kvmx_vendor->get_reg(vcpu, KVMX_NMI_MASK) ||
+	       kvmx_vendor->get_reg(vcpu, KVMX_INT_SHADOW);
+}
+
+/* Does an NMI wake a halted vCPU? */
+bool kvmx_nmi_wakes(struct kvmx_vcpu *vcpu)
+{
+	return atomic_read(&vcpu->arch.nmi_queued) ||
+	       (vcpu->arch.events.nmi.pending && !kvmx_nmi_blocked(vcpu));
+}
+
 /* Hand the next event to the backend, the most urgent first. */
 static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
 {
@@ -384,6 +420,7 @@ static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
 	struct kvmx_event e = {};
 	int vector;
 
+	kvmx_process_nmi(vcpu);
 	if (ev->exception.injected) {
 		e.type = KVMX_EVENT_EXCEPTION;
 		e.vector = ev->exception.nr;
@@ -399,6 +436,10 @@ static void kvmx_inject_pending(struct kvmx_vcpu *vcpu)
 					      KVMX_EVENT_INTR;
 		e.vector = ev->interrupt.nr;
 		ev->interrupt.injected = 0;
+	} else if (ev->nmi.pending && !kvmx_nmi_blocked(vcpu)) {
+		e.type = KVMX_EVENT_NMI;
+		e.vector = NMI_VECTOR;
+		ev->nmi.pending--;
 	} else if (vcpu->arch.apic) {
 		/* The in-kernel PIC or LAPIC, when the guest can take it. */
 		if (!kvmx_vendor->interrupts_allowed(vcpu))
@@ -534,6 +575,8 @@ static int kvmx_enter_guest(struct kvmx_vcpu *vcpu)
 				     vcpu->arch.irq_pending) &&
 		  !kvmx_ready_for_interrupt(vcpu));
 	kvmx_vendor->set_irq_window(vcpu, window);
+	/* One still waits: blocked, or behind the one going in now. */
+	kvmx_vendor->set_nmi_window(vcpu, vcpu->arch.events.nmi.pending);
 
 	/* Single-stepping borrows the trap flag; the guest never sees it. */
 	step = (vcpu->arch.guest_debug & KVM_GUESTDBG_SINGLESTEP) &&

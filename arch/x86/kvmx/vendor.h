@@ -24,6 +24,7 @@ enum kvmx_vreg {
 	KVMX_PAT,
 	KVMX_CPL,
 	KVMX_INT_SHADOW,	/* STI/MOV SS blocking, KVM_X86_SHADOW_INT_* */
+	KVMX_NMI_MASK,		/* 1: NMIs blocked until the guest's IRET */
 	KVMX_TSC_OFFSET,
 	KVMX_TDP_ROOT,		/* physical address of the NPT/EPT root */
 	/* MSRs the hardware switches itself */
@@ -130,8 +131,11 @@ struct kvmx_vendor_ops {
 	 */
 	void (*run)(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 		    struct kvmx_event *reinject);
+	/* Injecting an NMI masks NMIs until the guest's IRET. */
 	void (*inject)(struct kvmx_vcpu *vcpu, const struct kvmx_event *ev);
 	void (*set_irq_window)(struct kvmx_vcpu *vcpu, bool on);
+	/* Exit as soon as an NMI could be injected (mask and shadow gone). */
+	void (*set_nmi_window)(struct kvmx_vcpu *vcpu, bool on);
 	bool (*interrupts_allowed)(struct kvmx_vcpu *vcpu);
 	void (*flush_tlb)(struct kvmx_vcpu *vcpu);
 	void (*set_intercepts)(struct kvmx_vcpu *vcpu);	/* after CPUID/debug */

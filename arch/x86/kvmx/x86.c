@@ -90,6 +90,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_USER_NMI:
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_XCRS:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:

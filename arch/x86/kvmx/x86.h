@@ -16,6 +16,11 @@ u32 kvmx_load_guest_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4);
 void kvmx_load_host_pkru(struct kvmx_vcpu *vcpu, u64 guest_cr4, u32 host);
 void kvmx_queue_exception(struct kvmx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
+/* NMIs: send one (KVM_NMI, the LAPIC; any context), count them in. */
+void kvmx_queue_nmi(struct kvmx_vcpu *vcpu);
+void kvmx_process_nmi(struct kvmx_vcpu *vcpu);
+bool kvmx_nmi_blocked(struct kvmx_vcpu *vcpu);
+bool kvmx_nmi_wakes(struct kvmx_vcpu *vcpu);
 
 
 /* emul.c */

@@ -107,8 +107,8 @@ int kvmx_lapic_set_state(struct kvmx_vcpu *vcpu,
 /*
  * Events for the vCPU besides IRR vectors, in vcpu->arch.apic_events
  * (atomic bitops; the sender kicks).  The run loop consumes them.
+ * NMIs are counted in vcpu->arch.nmi_queued instead (kvmx_process_nmi).
  */
-#define KVMX_APIC_NMI		0
 #define KVMX_APIC_INIT		1
 #define KVMX_APIC_SIPI		2	/* vector in vcpu->arch.sipi_vector */
 #define KVMX_APIC_EXTINT	3	/* the PIC's output rose */

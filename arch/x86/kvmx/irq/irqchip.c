@@ -372,8 +372,9 @@ bool kvmx_arch_vcpu_runnable(struct kvmx_vcpu *vcpu)
 	if (vcpu->arch.mp_state != KVM_MP_STATE_HALTED)
 		return false;
 	/* A halted CPU wakes for what it would take: IF decides. */
-	return kvmx_vendor->interrupts_allowed(vcpu) &&
-	       kvmx_irqchip_has_interrupt(vcpu);
+	return kvmx_nmi_wakes(vcpu) ||
+	       (kvmx_vendor->interrupts_allowed(vcpu) &&
+		kvmx_irqchip_has_interrupt(vcpu));
 }
 
 int kvmx_irqchip_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,

@@ -168,7 +168,8 @@ static int lapic_accept_irq(struct kvmx_vcpu *vcpu, u32 mode, u8 vector,
 		/* KVM reads this as a PV unhalt: just wake the vCPU. */
 		break;
 	case APIC_DM_NMI:
-		set_bit(KVMX_APIC_NMI, &vcpu->arch.apic_events);
+		/* Counted, as KVM does: the run loop keeps at most two. */
+		atomic_inc(&vcpu->arch.nmi_queued);
 		break;
 	case APIC_DM_INIT:
 		if (level_trig && !assert)
@@ -962,7 +963,6 @@ void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init)
 		lapic_set_base(vcpu, APIC_DEFAULT_PHYS_BASE |
 			       MSR_IA32_APICBASE_ENABLE |
 			       (vcpu->vcpu_id ? 0 : MSR_IA32_APICBASE_BSP));
-	clear_bit(KVMX_APIC_NMI, &vcpu->arch.apic_events);
 	if (!apic)
 		return;
 

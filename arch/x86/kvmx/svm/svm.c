@@ -10,11 +10,13 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/xcr.h>
 #include <asm/msr.h>
 #include <asm/svm.h>
+#include <trace/events/ipi.h>	/* for smp_send_reschedule() */
 
 #include "kvmx.h"
 #include "../vendor.h"
@@ -50,6 +52,15 @@ struct svm_vcpu {
 	int asid_cpu;
 	bool flush_asid;		/* flush this ASID on the next entry */
 	unsigned long host_dr[4];
+
+	/*
+	 * Without vNMI the CPU does not track NMI blocking for the guest:
+	 * kvmx does, from the injection to the guest's IRET (see svm_run).
+	 */
+	bool nmi_masked;
+	bool iret_seen;			/* the IRET exited; it runs next */
+	u64 iret_rip;
+	bool nmi_window;		/* an NMI waits: exit when it can go */
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
@@ -256,6 +267,27 @@ static void svm_set_seg(struct kvmx_vcpu *vcpu, enum kvmx_seg seg,
 
 /* ---- Registers ------------------------------------------------------- */
 
+static void svm_set_intercept(struct vmcb *vmcb, int bit)
+{
+	__set_bit(bit, (unsigned long *)vmcb->control.intercepts);
+}
+
+static void svm_clr_intercept(struct vmcb *vmcb, int bit)
+{
+	__clear_bit(bit, (unsigned long *)vmcb->control.intercepts);
+}
+
+/* While NMIs are masked, the guest's IRET exits: it will unmask them. */
+static void svm_set_nmi_mask(struct svm_vcpu *svm, bool masked)
+{
+	svm->nmi_masked = masked;
+	svm->iret_seen = false;
+	if (masked)
+		svm_set_intercept(svm->vmcb, INTERCEPT_IRET);
+	else
+		svm_clr_intercept(svm->vmcb, INTERCEPT_IRET);
+}
+
 /* The VMCB field behind a register that is stored as it is. */
 static u64 *svm_reg_field(struct vmcb *vmcb, enum kvmx_vreg reg)
 {
@@ -298,6 +330,8 @@ static u64 svm_get_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg)
 	case KVMX_INT_SHADOW:
 		return vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK ?
 		       KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI : 0;
+	case KVMX_NMI_MASK:
+		return svm->nmi_masked;
 	case KVMX_TDP_ROOT:
 		return vmcb->control.nested_cr3;
 	default:
@@ -330,6 +364,9 @@ static int svm_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
 		else
 			vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 		break;
+	case KVMX_NMI_MASK:
+		svm_set_nmi_mask(svm, val);
+		break;
 	case KVMX_TDP_ROOT:
 		vmcb->control.nested_cr3 = val;
 		svm->flush_asid = true;
@@ -341,16 +378,6 @@ static int svm_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
 }
 
 /* ---- vCPU lifetime ----------------------------------------------------- */
-
-static void svm_set_intercept(struct vmcb *vmcb, int bit)
-{
-	__set_bit(bit, (unsigned long *)vmcb->control.intercepts);
-}
-
-static void svm_clr_intercept(struct vmcb *vmcb, int bit)
-{
-	__clear_bit(bit, (unsigned long *)vmcb->control.intercepts);
-}
 
 static void svm_set_intercepts(struct kvmx_vcpu *vcpu)
 {
@@ -491,6 +518,74 @@ static void svm_inject(struct kvmx_vcpu *vcpu, const struct kvmx_event *ev)
 				  SVM_EVTINJ_VALID |
 				  (ev->has_error_code ? SVM_EVTINJ_VALID_ERR : 0);
 	vmcb->control.event_inj_err = ev->error_code;
+	if (ev->type == KVMX_EVENT_NMI)
+		svm_set_nmi_mask(to_svm(vcpu), true);
+}
+
+static void svm_set_nmi_window(struct kvmx_vcpu *vcpu, bool on)
+{
+	to_svm(vcpu)->nmi_window = on;
+}
+
+/*
+ * An NMI waits for the end of an interrupt shadow, or for the IRET that
+ * exited to run.  There is no NMI window without vNMI: as KVM, single-
+ * step one instruction with TF (and RF, against a code breakpoint on it)
+ * and catch the #DB, after which the run loop looks again.  Called with
+ * the guest's RFLAGS in the VMCB; returns whether TF was kvmx's to set.
+ *
+ * While an event is injected TF would be pushed on the guest's stack
+ * with it: rather exit right after the delivery (a self-IPI) and step on
+ * the next entry.  A guest that single-steps itself takes its own #DB,
+ * intercepted this once and handed back by the run loop, unless a
+ * debugger owns #DB exits; then the NMI waits for the next exit.
+ */
+static bool svm_nmi_step(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
+			 bool *stepping)
+{
+	struct vmcb *vmcb = svm->vmcb;
+	u32 dbg = vcpu->arch.guest_debug;
+
+	*stepping = false;
+	if (!svm->nmi_window || (svm->nmi_masked && !svm->iret_seen))
+		return false;
+	if (vmcb->control.event_inj & SVM_EVTINJ_VALID) {
+		smp_send_reschedule(smp_processor_id());
+		return false;
+	}
+	if (vcpu->arch.rflags & X86_EFLAGS_TF) {
+		if (dbg & KVM_GUESTDBG_ENABLE)
+			return false;	/* stepping already, or the debugger's */
+		vmcb->control.intercepts[INTERCEPT_EXCEPTION] |= BIT(DB_VECTOR);
+		*stepping = true;
+		return false;
+	}
+	vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	vmcb->control.intercepts[INTERCEPT_EXCEPTION] |= BIT(DB_VECTOR);
+	*stepping = true;
+	return true;
+}
+
+/* Take back the borrowed TF and RF, and swallow the #DB that was ours. */
+static void svm_nmi_step_done(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
+			      struct kvmx_exit *exit, bool own_tf, u64 rflags,
+			      u64 dr6)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	svm_set_intercepts(vcpu);
+	if (!own_tf)
+		return;
+	if (!(rflags & X86_EFLAGS_RF))
+		vcpu->arch.rflags &= ~X86_EFLAGS_RF;
+	vcpu->arch.rflags &= ~X86_EFLAGS_TF;
+	/* Only the single step: a breakpoint hit with it is the guest's. */
+	if (exit->reason == KVMX_EXIT_EXCEPTION &&
+	    exit->exception.vector == DB_VECTOR &&
+	    !(exit->exception.dr6 & DR_TRAP_BITS)) {
+		vmcb->save.dr6 = dr6;
+		exit->reason = KVMX_EXIT_NONE;
+	}
 }
 
 static void svm_set_irq_window(struct kvmx_vcpu *vcpu, bool on)
@@ -551,7 +646,8 @@ static void svm_exit_int_info(struct vmcb *vmcb, struct kvmx_event *ev)
 
 static void svm_decode_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 {
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
 	u64 code = ((u64)vmcb->control.exit_code_hi << 32) |
 		   vmcb->control.exit_code;
 	u64 info1 = vmcb->control.exit_info_1;
@@ -569,6 +665,13 @@ static void svm_decode_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 		break;
 	case SVM_EXIT_VINTR:
 		exit->reason = KVMX_EXIT_IRQ_WINDOW;
+		break;
+	case SVM_EXIT_IRET:
+		/* It has not run yet: NMIs unmask once RIP has moved on. */
+		svm->iret_seen = true;
+		svm->iret_rip = vmcb->save.rip;
+		svm_clr_intercept(vmcb, INTERCEPT_IRET);
+		exit->reason = KVMX_EXIT_NONE;
 		break;
 	case SVM_EXIT_IOIO:
 		exit->reason = KVMX_EXIT_IO;
@@ -653,8 +756,8 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
 	struct vmcb *vmcb = svm->vmcb;
 	unsigned long host_dr7;
-	u64 host_xcr0 = 0;
-	bool swap_xcr0, guest_osxsave;
+	u64 host_xcr0 = 0, rflags = vcpu->arch.rflags, dr6;
+	bool swap_xcr0, guest_osxsave, stepping, own_tf;
 	u32 host_pkru;
 
 	svm_pre_run(svm, smp_processor_id());
@@ -663,6 +766,8 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vmcb->save.rsp = vcpu->arch.regs[KVMX_RSP];
 	vmcb->save.rip = vcpu->arch.regs[KVMX_RIP];
 	vmcb->save.rflags = vcpu->arch.rflags;
+	dr6 = vmcb->save.dr6;
+	own_tf = svm_nmi_step(vcpu, svm, &stepping);
 	/* The guest's CR8 is V_TPR while it runs. */
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
 				(vcpu->arch.cr8 & V_TPR_MASK);
@@ -724,10 +829,16 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vcpu->arch.rflags = vmcb->save.rflags;
 	vcpu->arch.cr8 = vmcb->control.int_ctl & V_TPR_MASK;
 
+	/* Progress past the IRET that exited: it ran and unmasked NMIs. */
+	if (svm->iret_seen && vmcb->save.rip != svm->iret_rip)
+		svm_set_nmi_mask(svm, false);
+
 	/* The injected event was delivered, or comes back in exit_int_info. */
 	vmcb->control.event_inj = 0;
 	svm_exit_int_info(vmcb, reinject);
 	svm_decode_exit(vcpu, exit);
+	if (stepping)
+		svm_nmi_step_done(vcpu, svm, exit, own_tf, rflags, dr6);
 	if (exit->reason == KVMX_EXIT_IRQ_WINDOW)
 		svm_set_irq_window(vcpu, false);
 }
@@ -749,6 +860,7 @@ const struct kvmx_vendor_ops kvmx_svm_ops = {
 	.run			= svm_run,
 	.inject			= svm_inject,
 	.set_irq_window		= svm_set_irq_window,
+	.set_nmi_window		= svm_set_nmi_window,
 	.interrupts_allowed	= svm_interrupts_allowed,
 	.flush_tlb		= svm_flush_tlb,
 	.set_intercepts		= svm_set_intercepts,

@@ -88,7 +88,6 @@ struct vmx_config {
 	u32 revision_id;
 	u32 vmcs_size;
 	bool vpid;
-	bool vnmi;
 	bool invept_single;
 	bool invvpid_single;
 	bool zero_len_soft;	/* soft interrupts injected with length 0 */
@@ -257,8 +256,8 @@ static int vmx_setup_config(void)
 
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				   MSR_IA32_VMX_PINBASED_CTLS,
-		       PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-		       PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER,
+		       PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+		       PIN_BASED_VIRTUAL_NMIS, PIN_BASED_VMX_PREEMPTION_TIMER,
 		       &c->pin, "pin-based");
 	if (r)
 		return r;
@@ -280,6 +279,11 @@ static int vmx_setup_config(void)
 			   MSR_IA32_VMX_PROCBASED_CTLS, v);
 	if (!(v >> 32 & CPU_BASED_INTR_WINDOW_EXITING)) {
 		pr_err("this CPU lacks interrupt-window exiting\n");
+		return -EOPNOTSUPP;
+	}
+	/* The CPU tracks the guest's NMI blocking (virtual NMIs) for kvmx. */
+	if (!(v >> 32 & CPU_BASED_NMI_WINDOW_EXITING)) {
+		pr_err("this CPU lacks NMI-window exiting\n");
 		return -EOPNOTSUPP;
 	}
 	r = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
@@ -311,7 +315,6 @@ static int vmx_setup_config(void)
 	}
 	/* IA-32e mode follows the guest's EFER.LMA. */
 	c->entry &= ~VM_ENTRY_IA32E_MODE;
-	c->vnmi = c->pin & PIN_BASED_VIRTUAL_NMIS;
 	/* Armed per entry, see vmx_run(). */
 	c->preempt_timer = c->pin & PIN_BASED_VMX_PREEMPTION_TIMER;
 	c->pin &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
@@ -439,9 +442,8 @@ static int vmx_probe(void)
 		per_cpu(vmx_vmxon_region, cpu) = page;
 		INIT_LIST_HEAD(&per_cpu(vmx_loaded_vmcss, cpu));
 	}
-	pr_info("VMCS revision %#x, VPID %s, virtual NMIs %s\n",
-		vmx_cfg.revision_id, vmx_cfg.vpid ? "on" : "off",
-		vmx_cfg.vnmi ? "on" : "off");
+	pr_info("VMCS revision %#x, VPID %s, virtual NMIs on\n",
+		vmx_cfg.revision_id, vmx_cfg.vpid ? "on" : "off");
 	return 0;
 
 nomem:
@@ -987,6 +989,10 @@ static u64 __vmx_get_reg(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
 		return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
 		       (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS) ?
 		       KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI : 0;
+	case KVMX_NMI_MASK:
+		/* Virtual NMIs: the CPU blocks them up to the guest's IRET. */
+		return !!(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+			  GUEST_INTR_STATE_NMI);
 	case KVMX_TDP_ROOT:
 		return vmx->ept_root;
 	default:
@@ -1066,6 +1072,14 @@ static void __vmx_set_reg(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
 		break;
 	case KVMX_INT_SHADOW:
 		vmx_set_int_shadow(val);
+		break;
+	case KVMX_NMI_MASK:
+		if (val)
+			vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO,
+				      GUEST_INTR_STATE_NMI);
+		else
+			vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO,
+					GUEST_INTR_STATE_NMI);
 		break;
 	case KVMX_TDP_ROOT:
 		vmx->ept_root = val;
@@ -1410,6 +1424,12 @@ static void vmx_inject(struct kvmx_vcpu *vcpu, const struct kvmx_event *ev)
 	switch (ev->type) {
 	case KVMX_EVENT_NMI:
 		info = NMI_VECTOR | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK;
+		/*
+		 * Delivery blocks NMIs; VM entry refuses the injection if
+		 * they are blocked already (a VMM can set both).
+		 */
+		vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO,
+				GUEST_INTR_STATE_NMI);
 		break;
 	case KVMX_EVENT_EXCEPTION:
 		info |= INTR_TYPE_HARD_EXCEPTION;
@@ -1461,6 +1481,21 @@ static void vmx_set_irq_window(struct kvmx_vcpu *vcpu, bool on)
 	vmx_put_vmcs();
 }
 
+static void vmx_set_nmi_window(struct kvmx_vcpu *vcpu, bool on)
+{
+	struct vmx_vcpu *vmx = vmx_get_vmcs(vcpu);
+	u32 exec = vmx->exec & ~CPU_BASED_NMI_WINDOW_EXITING;
+
+	/* Exits once virtual NMIs are unblocked and no MOV SS/STI shadow. */
+	if (on)
+		exec |= CPU_BASED_NMI_WINDOW_EXITING;
+	if (exec != vmx->exec) {
+		vmx->exec = exec;
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, exec);
+	}
+	vmx_put_vmcs();
+}
+
 static bool vmx_interrupts_allowed(struct kvmx_vcpu *vcpu)
 {
 	u32 intr;
@@ -1492,9 +1527,8 @@ static u32 vmx_exit_int_info(struct vmx_vcpu *vmx, struct kvmx_event *ev)
 	case INTR_TYPE_NMI_INTR:
 		ev->type = KVMX_EVENT_NMI;
 		/* Delivery did not complete: NMIs are not blocked yet. */
-		if (vmx_cfg.vnmi)
-			vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO,
-					GUEST_INTR_STATE_NMI);
+		vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO,
+				GUEST_INTR_STATE_NMI);
 		break;
 	case INTR_TYPE_HARD_EXCEPTION:
 		ev->type = KVMX_EVENT_EXCEPTION;
@@ -1512,7 +1546,7 @@ static u32 vmx_exit_int_info(struct vmx_vcpu *vmx, struct kvmx_event *ev)
  */
 static void vmx_recover_nmi_blocking(u32 unblock_info, u32 idt_info)
 {
-	if (vmx_cfg.vnmi && !(idt_info & VECTORING_INFO_VALID_MASK) &&
+	if (!(idt_info & VECTORING_INFO_VALID_MASK) &&
 	    (unblock_info & INTR_INFO_UNBLOCK_NMI))
 		vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO,
 			      GUEST_INTR_STATE_NMI);
@@ -1719,6 +1753,11 @@ static void vmx_decode_exit(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
 		break;
 	case EXIT_REASON_INTERRUPT_WINDOW:
 		exit->reason = KVMX_EXIT_IRQ_WINDOW;
+		break;
+	case EXIT_REASON_NMI_WINDOW:
+		vmx->exec &= ~CPU_BASED_NMI_WINDOW_EXITING;
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->exec);
+		exit->reason = KVMX_EXIT_NONE;
 		break;
 	case EXIT_REASON_TRIPLE_FAULT:
 		exit->reason = KVMX_EXIT_SHUTDOWN;
@@ -2063,6 +2102,7 @@ const struct kvmx_vendor_ops kvmx_vmx_ops = {
 	.run			= vmx_run,
 	.inject			= vmx_inject,
 	.set_irq_window		= vmx_set_irq_window,
+	.set_nmi_window		= vmx_set_nmi_window,
 	.interrupts_allowed	= vmx_interrupts_allowed,
 	.flush_tlb		= vmx_flush_tlb,
 	.set_intercepts		= vmx_set_intercepts,
