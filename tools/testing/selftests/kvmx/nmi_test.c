@@ -202,8 +202,17 @@ TEST_F(nmi, three_give_two)
 	EXPECT_EQ(0, kvm_nmi(g));
 	EXPECT_EQ(0, kvm_nmi(g));
 	EXPECT_EQ(0, kvm_nmi(g));
-	/* Two are pending, but the ABI says only whether any is. */
-	EXPECT_NMI_STATE(g, 1, 0);
+	/*
+	 * Two are pending.  KVM 6.1's events say only whether any is (1);
+	 * newer KVM (6.12's oracle) gives the count (2).  Either is KVM.
+	 */
+	{
+		struct kvm_vcpu_events ev = get_events(g);
+
+		EXPECT_TRUE(ev.nmi.pending == 1 || ev.nmi.pending == 2);
+		EXPECT_EQ(0, ev.nmi.masked);
+		EXPECT_EQ(0, ev.nmi.injected);
+	}
 	agent_call(g, AGENT_NOP, 0, 0);
 	EXPECT_EQ(2, nmi_data(g)->count);
 	EXPECT_EQ(0, nmi_data(g)->nested);
