@@ -21,12 +21,17 @@
  * CPU, not the hypervisor; under icount there is only one CPU anyway.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "bench.h"
 
 #define WAKE_MEM	(4UL << 20)
 #define BUF_GPA		0x100000UL
-#define REPLIES_GPA	0x20000		/* GUEST_DATA_GPA: vCPU 0's count of replies */
+/* Progress, for a diagnosis if the ping-pong stalls (GUEST_DATA_GPA). */
+#define REPLIES_GPA	0x20000		/* replies vCPU 0 took */
+#define PINGS_GPA	0x20008		/* pings vCPU 1 took */
+#define WAKE_TIMEOUT_S	120
 #define AP_STACK_TOP	(GUEST_STACK_TOP - 0x1000)
 
 #define VEC_PING	0x40	/* to vCPU 1: reply */
@@ -108,6 +113,7 @@ GUEST_CODE(wake_code, 64,
 	"wake_ping:\n\t"
 	"push %rax\n\tpush %rcx\n\tpush %rdx\n\t"
 	X2APIC_EOI
+	"incq " GUEST_STR(PINGS_GPA) "\n\t"
 	X2APIC_IPI(VEC_PONG, 0)
 	"pop %rdx\n\tpop %rcx\n\tpop %rax\n\t"
 	"iretq\n\t"
@@ -123,28 +129,90 @@ GUEST_LABEL(wake_stop);
 
 #define WAKE_ADDR(label)	GUEST_ADDR(wake_code, label)
 
-/* vCPU 1's thread: KVM_RUN until VEC_STOP makes it report. */
+/*
+ * A stalled ping-pong must not stall the whole phase: after
+ * WAKE_TIMEOUT_S a watchdog thread interrupts both KVM_RUNs (a signal
+ * with a no-op handler: -EINTR), and the benchmark says where it stood.
+ */
+struct wake_run {
+	struct guest *g, *ap;
+	pthread_t vcpu0, vcpu1;
+	volatile bool done0, done1, fired;
+	int r1;			/* vCPU 1's guest_run_report() */
+	uint64_t rax1;
+};
+
+static void wake_sig(int sig)
+{
+	(void)sig;
+}
+
 static void *ap_thread(void *arg)
 {
-	struct guest *ap = arg;
-	struct kvm_regs regs;
+	struct wake_run *w = arg;
+	struct kvm_regs regs = { 0 };
 
-	TEST_ASSERT(guest_run_report(ap, &regs) == GUEST_PORT_DONE &&
-		    regs.rax == 0x5a, "wake-ipi, vCPU 1: %s", guest_exit_str(ap));
+	w->r1 = guest_run_report(w->ap, &regs);
+	w->rax1 = regs.rax;
+	w->done1 = true;
 	return NULL;
 }
 
-static void wake_ipi(void)
+static void *watchdog_thread(void *arg)
+{
+	struct wake_run *w = arg;
+	unsigned int i;
+
+	for (i = 0; i < WAKE_TIMEOUT_S * 10 && !(w->done0 && w->done1); i++)
+		usleep(100000);
+	if (!(w->done0 && w->done1)) {
+		w->fired = true;
+		if (!w->done1)
+			pthread_kill(w->vcpu1, SIGUSR1);
+		if (!w->done0)
+			pthread_kill(w->vcpu0, SIGUSR1);
+	}
+	return NULL;
+}
+
+/* Where a stalled ping-pong stood: MP state, IRR/ISR of the vectors. */
+static void wake_diag(struct guest *g, const char *who)
+{
+	struct kvm_mp_state mp = { .mp_state = 0xff };
+	struct kvm_lapic_state *ls = calloc(1, sizeof(*ls));
+	struct kvm_regs regs = { 0 };
+	char irr[8] = "", isr[8] = "";
+	unsigned int v;
+
+	TEST_ASSERT(ls, "calloc");
+	KVM_IOCTL(g->vcpu, KVM_GET_MP_STATE, &mp);
+	vcpu_get_regs(g, &regs);
+	if (KVM_IOCTL(g->vcpu, KVM_GET_LAPIC, ls) == 0)
+		for (v = VEC_PING; v <= VEC_STOP; v++) {
+			uint32_t bit = 1u << (v % 32), off = 0x10 * (v / 32);
+
+			strcat(irr, *(uint32_t *)&ls->regs[0x200 + off] & bit ? "1" : "0");
+			strcat(isr, *(uint32_t *)&ls->regs[0x100 + off] & bit ? "1" : "0");
+		}
+	printf("wake-ipi: %s: mp_state %u rip %#llx rflags %#llx, IRR/ISR of %#x..%#x: %s/%s\n",
+	       who, mp.mp_state, (unsigned long long)regs.rip,
+	       (unsigned long long)regs.rflags, VEC_PING, VEC_STOP, irr, isr);
+	free(ls);
+}
+
+static int wake_ipi(void)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct sigaction sa = { .sa_handler = wake_sig };
 	struct kvm_cpuid_entry2 *e;
 	struct guest g, ap;
 	struct kvm_regs regs;
-	pthread_t t;
+	struct wake_run w = { .g = &g, .ap = &ap };
+	pthread_t wd;
 	unsigned int n = iters(1000, 50), warm = n / 10 < 20 ? 20 : n / 10;
 	uint64_t *buf;
 	double khz;
-	int r;
+	int r, ok;
 
 	r = guest_create_flags(&g, WAKE_MEM, GUEST_F_IRQCHIP);
 	TEST_ASSERT(r == 0, "guest_create_flags(IRQCHIP): %s", strerror(-r));
@@ -176,24 +244,42 @@ static void wake_ipi(void)
 
 	TEST_ASSERT(guest_run_report(&ap, NULL) == GUEST_PORT_DONE,
 		    "wake-ipi, vCPU 1 setup: %s", guest_exit_str(&ap));
-	/* Created here, the thread inherits the pinning to one CPU. */
-	TEST_ASSERT(pthread_create(&t, NULL, ap_thread, &ap) == 0, "pthread_create");
-	TEST_ASSERT(guest_run_report(&g, &regs) == GUEST_PORT_DONE,
-		    "wake-ipi, vCPU 0: %s", guest_exit_str(&g));
-	TEST_ASSERT(regs.rax == n, "wake-ipi: %llu round trips, not %u",
-		    (unsigned long long)regs.rax, n);
-	pthread_join(t, NULL);
+	TEST_ASSERT(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
+	w.vcpu0 = pthread_self();
+	/* Created here, the threads inherit the pinning to one CPU. */
+	TEST_ASSERT(pthread_create(&w.vcpu1, NULL, ap_thread, &w) == 0 &&
+		    pthread_create(&wd, NULL, watchdog_thread, &w) == 0, "pthread_create");
+	memset(&regs, 0, sizeof(regs));
+	r = guest_run_report(&g, &regs);
+	w.done0 = true;
+	pthread_join(wd, NULL);
+	pthread_join(w.vcpu1, NULL);
 
-	buf = guest_ptr(&g, BUF_GPA);
-	khz = guest_tsc_khz(&g);
-	report("wake-ipi", median_u64(buf + warm, n - warm) * 1e6 / khz, "ns", true,
-	       "n=%u tsc_khz=%.0f", n - warm, khz);
+	ok = r == GUEST_PORT_DONE && regs.rax == n &&
+	     w.r1 == GUEST_PORT_DONE && w.rax1 == 0x5a;
+	if (!ok) {
+		printf("wake-ipi: FAIL%s: vCPU 0 %s (rax %llu of %u round trips), vCPU 1 %s; "
+		       "replies taken %llu, pings taken %llu\n",
+		       w.fired ? " (stalled, interrupted after " GUEST_STR(WAKE_TIMEOUT_S) " s)" : "",
+		       r == GUEST_PORT_DONE ? "done" : strerror(-r), (unsigned long long)regs.rax,
+		       n, w.r1 == GUEST_PORT_DONE ? "done" : strerror(-w.r1),
+		       *(unsigned long long *)guest_ptr(&g, REPLIES_GPA),
+		       *(unsigned long long *)guest_ptr(&g, PINGS_GPA));
+		wake_diag(&g, "vCPU 0");
+		wake_diag(&ap, "vCPU 1");
+	} else {
+		buf = guest_ptr(&g, BUF_GPA);
+		khz = guest_tsc_khz(&g);
+		report("wake-ipi", median_u64(buf + warm, n - warm) * 1e6 / khz, "ns", true,
+		       "n=%u tsc_khz=%.0f", n - warm, khz);
+	}
+	signal(SIGUSR1, SIG_DFL);
 	guest_destroy(&ap);
 	guest_destroy(&g);
+	return ok ? 0 : 1;
 }
 
 int bench_wake(void)
 {
-	wake_ipi();
-	return 0;
+	return wake_ipi();
 }
