@@ -33,6 +33,7 @@ struct bench_ctx {
 	double scale;		/* iteration counts are multiplied by it */
 	unsigned int mem_mib;	/* fault-in size, 2M backing; 0: as RAM allows */
 	unsigned int mem4k_mib;	/* fault-in size, 4K backing; 0: 128 */
+	unsigned int dirty_mib;	/* dirty-logged slot size; 0: 32 */
 };
 
 extern struct bench_ctx bench;
@@ -61,5 +62,7 @@ int bench_exits(void);
 int bench_mem(void);
 int bench_lifecycle(void);
 int bench_footprint(void);
+int bench_wake(void);
+int bench_dirty(void);
 
 #endif /* KVMX_BENCH_H */

@@ -13,9 +13,10 @@
 # Env: KVER (default: the 6.1 kernel); MODES ("wall icount"); ROUNDS (3,
 # on the wall clock) and ICOUNT_ROUNDS (1: under icount a run repeats to
 # the instruction); SCALE (1: iteration counts times this); WHAT (all; or
-# a comma list of exits,mem,lifecycle,footprint); BENCH_MEM (fault-in MiB
-# with 2M pages, default 1024 if the machine's RAM allows, else 512),
-# BENCH_MEM4K (with 4K pages, 128); BENCH_VMM (pc-qemu64; 0: none);
+# a comma list of exits,wake,mem,dirty,lifecycle,footprint); BENCH_MEM
+# (fault-in MiB with 2M pages, default 1024 if the machine's RAM allows,
+# else 512), BENCH_MEM4K (with 4K pages, 128), BENCH_DIRTY (the
+# dirty-logged slot, 32); BENCH_VMM (pc-qemu64; 0: none);
 # BENCH_BUILD (/tmp/benchbuild: the private tree the boots use);
 # OUT (build/bench); NOBOOT=1: only report on the last logs.
 set -u
@@ -54,6 +55,7 @@ if [ "${NOBOOT:-0}" != 1 ]; then
 	ARGS="kvmx.bench_scale=$SCALE kvmx.bench_what=$WHAT"
 	[ -n "${BENCH_MEM:-}" ] && ARGS="$ARGS kvmx.bench_mem=$BENCH_MEM"
 	[ -n "${BENCH_MEM4K:-}" ] && ARGS="$ARGS kvmx.bench_mem4k=$BENCH_MEM4K"
+	[ -n "${BENCH_DIRTY:-}" ] && ARGS="$ARGS kvmx.bench_dirty=$BENCH_DIRTY"
 	: >"$OUT/load.txt"
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), kvmx $(git -C "$TOP" describe --always --dirty 2>/dev/null)." >"$OUT/run-info"
 	# ---- the boots, one at a time -------------------------------------

@@ -18,8 +18,7 @@
  *   exit-mmio    MOV to a GPA outside every memslot: KVM_EXIT_MMIO to
  *                userspace (after the instruction emulator), likewise
  *
- * Not here: the HLT wake-up (needs an in-kernel APIC timer or IPI, which
- * kvmx does not have yet).
+ * The HLT wake-up, an IPI between two halted vCPUs, is in wake.c.
  */
 #include "bench.h"
 

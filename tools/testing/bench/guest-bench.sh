@@ -13,9 +13,10 @@
 # Env from guest-init.sh: VENDOR (amd|intel), MODARGS (for kvmx.ko), VMM.
 # Kernel command line: kvmx.bench_rounds=<n> (3), kvmx.bench_scale=<x>
 # (iteration counts times x, 1), kvmx.bench_what=<a,b> (kvmx-bench's
-# benchmarks: exits, mem, lifecycle, footprint; all), kvmx.bench_mem=<MiB>
-# (fault-in size with 2M pages; default 1024 if RAM allows, else 512),
-# kvmx.bench_mem4k=<MiB> (with 4K pages; 128),
+# benchmarks: exits, wake, mem, dirty, lifecycle, footprint; all),
+# kvmx.bench_mem=<MiB> (fault-in size with 2M pages; default 1024 if RAM
+# allows, else 512), kvmx.bench_mem4k=<MiB> (with 4K pages; 128),
+# kvmx.bench_dirty=<MiB> (the dirty-logged slot; 32),
 # kvmx.bench_timeout=<s> (per kvmx-bench run, 900).
 #
 # Prints kvmx-bench's @@BENCH lines, @@BENCH-INFO lines, and for run.sh
@@ -29,6 +30,7 @@ for arg in $(cat /proc/cmdline); do
 	kvmx.bench_what=*) WHAT=$(echo "${arg#*=}" | tr , ' ') ;;
 	kvmx.bench_mem=*) MEM="$MEM -m ${arg#*=}" ;;
 	kvmx.bench_mem4k=*) MEM="$MEM -M ${arg#*=}" ;;
+	kvmx.bench_dirty=*) MEM="$MEM -d ${arg#*=}" ;;
 	kvmx.bench_timeout=*) BT=${arg#*=} ;;
 	esac
 done

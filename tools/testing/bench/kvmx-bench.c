@@ -2,13 +2,14 @@
 /*
  * kvmx-bench: the microbenchmarks of `make bench` (see README.md, bench.h).
  *
- *   kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] [-c cpu] what...
+ *   kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] [-d MiB] [-c cpu] what...
  *
- * what: exits, mem, lifecycle, footprint, all.  -b and -r are only
+ * what: exits, wake, mem, dirty, lifecycle, footprint, all.  -b and -r are only
  * printed in the result lines; -s multiplies the iteration counts; -m is
  * the size of the fault-in benchmark with 2 MiB pages (default: 1024 MiB
  * if the machine has the memory for it, else 512), -M with 4 KiB pages
- * (default 128); -c pins the benchmark to a CPU (default 0, -1: not
+ * (default 128); -d is the size of the dirty-logged slot (default 32);
+ * -c pins the benchmark to a CPU (default 0, -1: not
  * pinned): on the wall clock of an emulated 2-CPU machine, every wait for
  * an idle CPU (an SRCU grace period of a memslot change) costs
  * milliseconds, and where the task lands decides how many of them it
@@ -99,8 +100,8 @@ void bench_guest(struct guest *g, size_t mem)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] [-c cpu] "
-		"exits|mem|lifecycle|footprint|all...\n");
+	fprintf(stderr, "usage: kvmx-bench [-b backend] [-r round] [-s scale] [-m MiB] [-M MiB] [-d MiB] [-c cpu] "
+		"exits|wake|mem|dirty|lifecycle|footprint|all...\n");
 	exit(2);
 }
 
@@ -110,13 +111,14 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "b:r:s:m:M:c:")) != -1) {
+	while ((c = getopt(argc, argv, "b:r:s:m:M:d:c:")) != -1) {
 		switch (c) {
 		case 'b': bench.backend = optarg; break;
 		case 'r': bench.round = atoi(optarg); break;
 		case 's': bench.scale = atof(optarg); break;
 		case 'm': bench.mem_mib = (unsigned int)atoi(optarg); break;
 		case 'M': bench.mem4k_mib = (unsigned int)atoi(optarg); break;
+		case 'd': bench.dirty_mib = (unsigned int)atoi(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
 		default: usage();
 		}
@@ -134,9 +136,11 @@ int main(int argc, char **argv)
 
 #define RUN(x) do { if (all || !strcmp(argv[i], #x)) { known = true; rc |= bench_##x(); } } while (0)
 		RUN(exits);
+		RUN(wake);
 		RUN(lifecycle);
 		RUN(footprint);
 		RUN(mem);
+		RUN(dirty);
 #undef RUN
 		if (!known)
 			usage();

@@ -120,9 +120,9 @@ END {
 	echo
 	echo "Notes: wall = QEMU TCG, 2 vCPUs, the guest clock follows the host;"
 	echo "icount = -icount shift=0,sleep=off, 1 vCPU, 1 ns per instruction, idle"
-	echo "time skipped.  Not measured: the HLT wake-up (kvmx has no in-kernel"
-	echo "APIC yet).  Fault-in sizes are in results.tsv (size=; 4K backing:"
-	echo "128 MiB by default, for time).  vmm-*: the test-bed's nested QEMU"
+	echo "time skipped.  wake-ipi: both vCPU threads on one CPU of the test-bed."
+	echo "Fault-in and dirty-log sizes are in results.tsv (size=; 4K backing:"
+	echo "128 MiB by default, for time; dirty: 32 MiB).  vmm-*: the test-bed's nested QEMU"
 	echo "boot, one per backend and boot.  mem-*-sys (meminfo: slab, vmalloc,"
 	echo "percpu, page tables) misses plain page allocations, which memcg's"
 	echo "mem-* counts; no ratio under 2 KiB.  See tools/testing/bench/README.md."
