@@ -78,7 +78,7 @@ conformance-vmx: deps kmods selftests
 check-vmx-e2e: deps kmods
 	@k=$$(tools/testing/vm/kernels.sh | grep -m1 '^6\.1\.'); \
 	[ -n "$$k" ] || { echo "check-vmx-e2e: no 6.1 kernel (tools/testing/vm/deps.sh)" >&2; exit 1; }; \
-	echo "== Bochs (VMX) with $$k: QEMU -accel kvm on kvmx, ${VMM:-pc-qemu64} (log: build/vm/bochs-$$k.log)"; \
+	echo "== Bochs (VMX) with $$k: QEMU -accel kvm on kvmx, $${VMM:-its first variant} (log: build/vm/bochs-$$k.log)"; \
 	E2E=1 EXTRA_TESTS= tools/testing/vm/run.sh bochs $$k
 
 # Microbenchmarks (tools/testing/bench/README.md): kvmx and the stock KVM
