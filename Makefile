@@ -72,14 +72,16 @@ conformance-vmx: deps kmods selftests
 
 # Debian's QEMU -accel kvm booting Linux on kvmx on the VMX test-bed
 # (Bochs, 6.1), nothing else: run.sh E2E=1.  Not part of check: Bochs
-# takes 10-30 minutes for it.  VMM=pc-qemu64,pc adds the in-kernel
-# irqchip variant (qemu-guest/variants).
+# takes 10-30 minutes for it.  Two variants (qemu-guest/variants): the
+# irqchip in QEMU, and in kvmx; VMM= picks others.
+E2E_VMM ?= pc-qemu64,pc
 .PHONY: check-vmx-e2e
 check-vmx-e2e: deps kmods
 	@k=$$(tools/testing/vm/kernels.sh | grep -m1 '^6\.1\.'); \
 	[ -n "$$k" ] || { echo "check-vmx-e2e: no 6.1 kernel (tools/testing/vm/deps.sh)" >&2; exit 1; }; \
-	echo "== Bochs (VMX) with $$k: QEMU -accel kvm on kvmx, $${VMM:-its first variant} (log: build/vm/bochs-$$k.log)"; \
-	E2E=1 EXTRA_TESTS= tools/testing/vm/run.sh bochs $$k
+	v=$${VMM:-$(E2E_VMM)}; \
+	echo "== Bochs (VMX) with $$k: QEMU -accel kvm on kvmx, $$v (log: build/vm/bochs-$$k.log)"; \
+	E2E=1 VMM=$$v EXTRA_TESTS= tools/testing/vm/run.sh bochs $$k
 
 # Microbenchmarks (tools/testing/bench/README.md): kvmx and the stock KVM
 # alternating in one QEMU boot, and again under -icount; not part of
