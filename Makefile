@@ -4,7 +4,9 @@
 #
 #   make                 build kvmx.ko against KDIR
 #   make check           install test dependencies, build, run every test
-#   make demo            boot the emulated machine and show kvmx at work
+#   make demo            boot the emulated machine and show kvmx at work:
+#                        a nested Linux boot on kvmx, then on KVM, timed
+#   make check-vmx-e2e   the nested Linux boot on Bochs (VMX); 10-30 min
 #   make selftests       build the static selftest binaries
 #   make unit            run the user-space unit tests
 #   make conformance     upstream KVM's selftests: kvmx vs kvm_amd (QEMU)
@@ -68,6 +70,19 @@ conformance: deps kmods selftests
 conformance-vmx: deps kmods selftests
 	tools/testing/conformance/run.sh bochs
 
+# Debian's QEMU -accel kvm booting Linux on kvmx on the VMX test-bed
+# (Bochs, 6.1), nothing else: run.sh E2E=1.  Not part of check: Bochs
+# takes 10-30 minutes for it.  Two variants (qemu-guest/variants): the
+# irqchip in QEMU, and in kvmx; VMM= picks others.
+E2E_VMM ?= pc-qemu64,pc
+.PHONY: check-vmx-e2e
+check-vmx-e2e: deps kmods
+	@k=$$(tools/testing/vm/kernels.sh | grep -m1 '^6\.1\.'); \
+	[ -n "$$k" ] || { echo "check-vmx-e2e: no 6.1 kernel (tools/testing/vm/deps.sh)" >&2; exit 1; }; \
+	v=$${VMM:-$(E2E_VMM)}; \
+	echo "== Bochs (VMX) with $$k: QEMU -accel kvm on kvmx, $$v (log: build/vm/bochs-$$k.log)"; \
+	E2E=1 VMM=$$v EXTRA_TESTS= tools/testing/vm/run.sh bochs $$k
+
 # Microbenchmarks (tools/testing/bench/README.md): kvmx and the stock KVM
 # alternating in one QEMU boot, and again under -icount; not part of
 # check.  Table and plot in build/bench/.
@@ -80,4 +95,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,17p' Makefile

@@ -10,11 +10,14 @@
 #   @@DONE                                init got to the end
 #   @@VMM-BEGIN / @@VMM-END <variant> <backend> ...   a nested QEMU run
 #                                         (see /vmm/vmm.sh, qemu-guest/)
+#   @@DEMO-BEGIN <uptime> / @@DEMO-END    kvmx.demo=1: the show, for run.sh
 # Kernel command line: kvmx.timeout=<s> (per test), kvmx.oracle=1 (also run
-# the tests against the stock KVM), kvmx.demo=1 (short show, no tests),
+# the tests against the stock KVM), kvmx.demo=1 (short show, no tests:
+# the nested boot on kvmx, then the same on the stock KVM, its console live),
 # kvmx.vmm=0|1|<variant,...> (after the tests of each phase, boot the
 # nested guest with QEMU -accel kvm: every variant, or those named),
-# kvmx.vmm_timeout=<s> (per nested run), kvmx.vmm_strace=0|1|auto,
+# kvmx.vmm_timeout=<s> (per nested run), kvmx.vmm_stall=<s> (silent that
+# long: killed), kvmx.vmm_strace=0|1|auto,
 # kvmx.vmm_repeat=<n> (every nested run n times), kvmx.notests=1 (only those),
 # kvmx.bench=1 (make bench: /bench/guest-bench.sh instead of the tests).
 
@@ -42,12 +45,15 @@ for arg in $(cat /proc/cmdline); do
 	kvmx.demo=*) DEMO=${arg#*=} ;;
 	kvmx.vmm=*) VMM=${arg#*=} ;;
 	kvmx.vmm_timeout=*) export VMM_TIMEOUT=${arg#*=} ;;
+	kvmx.vmm_stall=*) export VMM_STALL=${arg#*=} ;;
 	kvmx.vmm_strace=*) export VMM_STRACE=${arg#*=} ;;
 	kvmx.vmm_repeat=*) export VMM_REPEAT=${arg#*=} ;;
 	kvmx.bench=*) BENCH=${arg#*=} ;;
 	esac
 done
 [ "$VMM" = 1 ] && VMM=all
+# The demo's audience watches the nested console as it boots.
+[ "$DEMO" = 1 ] && export VMM_LIVE=1
 
 # Test order: initramfs.sh wrote it to /tests/list.
 grep -q kvmx.notests=1 /proc/cmdline ||
@@ -136,6 +142,12 @@ if [ "$BENCH" = 1 ]; then
 fi
 
 # ---- phase kvmx --------------------------------------------------------
+# The demo's start: how long the emulated machine took to come up.
+# Its kernel messages reach the console by themselves.
+if [ "$DEMO" = 1 ]; then
+	mark "@@DEMO-BEGIN $(now)"
+	echo "# insmod /kvmx.ko"
+fi
 if [ ! -f /kvmx.ko ]; then
 	mark "@@STEP insmod kvmx FAIL /kvmx.ko not in initramfs (module not built?)"
 elif step insmod kvmx insmod /kvmx.ko $MODARGS; then
@@ -145,22 +157,18 @@ elif step insmod kvmx insmod /kvmx.ko $MODARGS; then
 		mark "@@STEP dev_kvm kvmx FAIL /dev/kvm missing after insmod"
 	fi
 	if [ "$DEMO" = 1 ]; then
-		mark "@@DEMO-BEGIN"
-		echo "# insmod /kvmx.ko"
-		dmesg | grep 'kvmx:' | grep -v 'taint'
-		grep '^kvmx ' /proc/modules
 		echo "# ls -l /dev/kvm"
 		ls -l /dev/kvm
-		t=$(echo $TESTS | cut -d' ' -f1)
-		[ -n "$t" ] && echo "# /tests/$t" && timeout -s KILL "$TIMEOUT" "/tests/$t"
 		if [ "$VMM" != 0 ]; then
 			echo "# QEMU -accel kvm on kvmx: boot Linux $(uname -r) nested, write to its virtio disk"
 			run_vmm kvmx
+		else
+			# No nested boot: the first selftest instead.
+			t=$(echo $TESTS | cut -d' ' -f1)
+			[ -n "$t" ] && echo "# /tests/$t" && timeout -s KILL "$TIMEOUT" "/tests/$t"
 		fi
 		echo "# rmmod kvmx"
 		step rmmod kvmx rmmod kvmx
-		grep -q '^kvmx ' /proc/modules || echo "(kvmx unloaded)"
-		mark "@@DEMO-END"
 	else
 		run_tests kvmx
 		run_vmm kvmx
@@ -182,7 +190,21 @@ if [ "$ORACLE" = 1 ] && [ "$DEMO" != 1 ]; then
 		run_vmm kvm
 		[ -n "$HOLD" ] && kill "$HOLD"
 	fi
+elif [ "$DEMO" = 1 ] && [ "$VMM" != 0 ]; then
+	# The same nested boot on Debian's KVM, for comparison.
+	echo "# insmod kvm_$VENDOR: Debian's KVM, for comparison"
+	if step insmod kvm insmod_oracle "kvm_$VENDOR"; then
+		# As in the oracle phase: keep SVM on (see above).
+		if [ -x /kvm-hold ]; then
+			/kvm-hold </dev/null &
+			HOLD=$!
+		fi
+		echo "# QEMU -accel kvm on kvm_$VENDOR: the same nested boot"
+		run_vmm kvm
+		[ -n "$HOLD" ] && kill "$HOLD"
+	fi
 fi
+[ "$DEMO" = 1 ] && mark "@@DEMO-END"
 
 # The whole kernel log, for the host to scan: the console may have missed
 # lines (loglevel) and the host needs every warning.

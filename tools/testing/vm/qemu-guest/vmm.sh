@@ -14,8 +14,10 @@
 #   stack|  QEMU's threads' kernel stacks when it had to be killed
 #   mon|    its monitor's view of the stalled guest (registers, PIC, APIC)
 #   strace| the end of an strace -e kvm=vcpu rerun, after an early failure
-#   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> wall=<s> [why]
+#   @@VMM-END <variant> <backend> ok|FAIL boot=<s> t=<s> wall=<s> kernel=<s> [why]
 # boot: QEMU start to the inner /init (guest seconds; "-" if never);
+# kernel: QEMU start to the nested console's first byte: the kernel has
+# started (VMM_LIVE's early console) or its serial driver is up ("-": never);
 # t: QEMU start to its exit; wall: the same by the RTC, which follows the
 # host's clock (whole seconds): the guest clock is off where the kernel
 # misjudges the TSC under TCG (6.12 does, ~3x fast).  ok needs the inner
@@ -23,8 +25,14 @@
 # Env: VMM_TIMEOUT per run (s, default 240); VMM_STALL kill after that many
 # s without console output (90); VMM_STRACE 1 always / 0 never / auto
 # (default: rerun under strace when QEMU failed by itself within 60 s);
-# VMM_REPEAT all of it that many times (chasing a rare failure).
+# VMM_REPEAT all of it that many times (chasing a rare failure);
+# VMM_LIVE=1 (make demo): the nested console goes out as it grows, not
+# after QEMU's exit, so whoever watches the outer console sees Linux boot.
+# It also gives the nested kernel an early console, so its first line
+# comes out when it starts, not when its serial driver is up.
 BE=$1 SEL=${2:-all}
+EARLY=
+[ "${VMM_LIVE:-0}" = 1 ] && EARLY=" earlyprintk=ttyS0"
 T=${VMM_TIMEOUT:-240} STALL=${VMM_STALL:-90} STRACE=${VMM_STRACE:-auto}
 QEMU=/vmm/qemu-system-x86_64
 
@@ -59,6 +67,24 @@ prefix() { # prefix <tag> <file> [tail lines]
 	stty cs8 2>/dev/null
 }
 
+# live <file> <stop file>: copy what <file> gains, until <stop file> exists
+# and everything has gone out.  Own offset, not tail -f: ended by a file,
+# nothing is lost or sent twice.
+live() {
+	local off=0 s
+	while :; do
+		s=$(wc -c <"$1")
+		if [ "$s" -gt "$off" ]; then
+			tail -c +$((off + 1)) "$1" | head -c $((s - off))
+			off=$s
+		elif [ -e "$2" ]; then
+			break
+		else
+			sleep 0.3
+		fi
+	done
+}
+
 monitor() { # monitor <dir>: the stalled guest's state, from QEMU's monitor
 	local reader
 	timeout 5 cat "$1/mon.out" >"$1/monitor" 2>/dev/null &
@@ -70,9 +96,10 @@ monitor() { # monitor <dir>: the stalled guest's state, from QEMU's monitor
 }
 
 # run <dir> <tag> <strace 0|1> <variant options...>: one QEMU run.  Sets
-# RC (exit status), KILLED (why it was killed, or empty), BOOT, TOTAL, WALL.
+# RC (exit status), KILLED (why it was killed, or empty), KERNEL, BOOT,
+# TOTAL, WALL.
 run() {
-	local dir=$1 tag=$2 st=$3 pid t0 size=0 s last
+	local dir=$1 tag=$2 st=$3 pid t0 size=0 s last lpid=
 	shift 3
 	rm -rf "$dir"; mkdir -p "$dir"
 	: >"$dir/console"
@@ -83,19 +110,26 @@ run() {
 		-nodefaults -display none -no-reboot -net none \
 		-serial "file:$dir/console" -monitor "pipe:$dir/mon" \
 		-kernel /vmm/vmlinuz -initrd /vmm/inner.cpio \
-		-append "console=ttyS0 panic=-1 vmm.tag=$tag" \
+		-append "console=ttyS0 panic=-1 vmm.tag=$tag$EARLY" \
 		-drive "file=$dir/disk.img,if=virtio,format=raw"
 	echo "# $*"
 	[ "$st" = 1 ] && set -- /vmm/strace -f -tt -o "$dir/strace" \
 		-e trace=ioctl,exit_group -e kvm=vcpu "$@"
 	dmesg | wc -l >"$dir/kmsg0"
-	t0=$(now) last=$t0 BOOT=- KILLED= w0=$(rtc)
+	if [ "${VMM_LIVE:-0}" = 1 ]; then
+		# sed's output is the console, a tty: line-buffered, so a line
+		# goes out whole, with its prefix, once complete.
+		live "$dir/console" "$dir/live.stop" | tr -d '\r' | sed 's/^/vmm| /' &
+		lpid=$!
+	fi
+	t0=$(now) last=$t0 KERNEL=- BOOT=- KILLED= w0=$(rtc)
 	"$@" </dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
 	while alive $pid; do
 		sleep 0.5
 		[ "$BOOT" = - ] && grep -q '^%%INNER-BOOTED' "$dir/console" && BOOT=$(since "$t0")
 		s=$(wc -c <"$dir/console")
+		[ "$KERNEL" = - ] && [ "$s" -gt 0 ] && KERNEL=$(since "$t0")
 		[ "$s" != "$size" ] && size=$s last=$(now)
 		if ge "$(since "$t0")" "$T"; then
 			KILLED="timeout after ${T}s"
@@ -125,7 +159,14 @@ run() {
 		RC=$?
 	fi
 	TOTAL=$(since "$t0") WALL=$(($(rtc) - w0))
+	# A guest that printed only at the end, between two polls.
+	[ "$KERNEL" = - ] && [ -s "$dir/console" ] && KERNEL=$TOTAL
 	dmesg | tail -n +$(($(cat "$dir/kmsg0") + 1)) >"$dir/kmsg"
+	if [ -n "$lpid" ]; then
+		: >"$dir/live.stop"
+		wait $lpid
+		stty cs8 2>/dev/null
+	fi
 }
 
 i=0
@@ -138,7 +179,7 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	st=0; [ "$STRACE" = 1 ] && st=1
 	# shellcheck disable=SC2086 # opts: one word per option
 	run "$dir" "$tag" $st $opts
-	prefix vmm "$dir/console"
+	[ "${VMM_LIVE:-0}" = 1 ] || prefix vmm "$dir/console"
 	prefix qemu "$dir/qemu.log"
 	prefix kmsg "$dir/kmsg"
 	prefix stack "$dir/stack"
@@ -168,7 +209,7 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	   ge 60 "$TOTAL"; then
 		echo "# again under strace -e kvm=vcpu:"
 		# shellcheck disable=SC2086
-		(run "$dir.strace" "$tag" 1 $opts
+		(VMM_LIVE=0 run "$dir.strace" "$tag" 1 $opts
 		 echo "# rc=$RC t=${TOTAL}s"
 		 if cmp -s "$dir/qemu.log" "$dir.strace/qemu.log"; then
 			echo "# (QEMU said the same)"
@@ -179,9 +220,9 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	fi
 
 	if [ -z "$why" ]; then
-		mark "@@VMM-END $name $BE ok boot=$BOOT t=$TOTAL wall=$WALL"
+		mark "@@VMM-END $name $BE ok boot=$BOOT t=$TOTAL wall=$WALL kernel=$KERNEL"
 	else
-		mark "@@VMM-END $name $BE FAIL boot=$BOOT t=$TOTAL wall=$WALL $why"
+		mark "@@VMM-END $name $BE FAIL boot=$BOOT t=$TOTAL wall=$WALL kernel=$KERNEL $why"
 	fi
 	rm -f "$dir/disk.img" "$dir.strace/disk.img"
 done
