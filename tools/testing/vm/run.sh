@@ -351,7 +351,7 @@ vmm() { # vmm <backend>: one line per expected nested run
 			# Guest seconds: to the nested /init, to QEMU's exit; wall.
 			tm="boot ${boot}s, ${tm}s, wall ${wall}s"
 			if [ "$res" = ok ]; then
-				line ok "$be" "vmm-$v" "($tm)"
+				line ok "$be" "vmm-$v" "($tm${why:+; $why})"
 			else
 				line FAIL "$be" "vmm-$v" "(${why}; $tm)"
 				[ "$DEMO" = 1 ] || vmm_output "$v" "$be"
