@@ -181,10 +181,7 @@ void kvmx_arch_commit_memslot(struct kvmx_vm *vm, struct kvmx_memslot *old,
 void kvmx_arch_protect_dirty(struct kvmx_vm *vm, struct kvmx_memslot *slot,
 			     const unsigned long *bits)
 {
-	unsigned long i;
-
-	for_each_set_bit(i, bits, slot->npages)
-		kvmx_mmu_zap_gfns(vm, slot->base_gfn + i, slot->base_gfn + i + 1);
+	kvmx_mmu_zap_dirty(vm, slot, bits);
 }
 
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,

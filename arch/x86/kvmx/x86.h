@@ -85,6 +85,8 @@ u64 kvmx_mmu_root(struct kvmx_vm *vm);
 int kvmx_mmu_page_fault(struct kvmx_vcpu *vcpu, u64 gpa, bool write);
 void kvmx_mmu_zap_slot(struct kvmx_vm *vm, struct kvmx_memslot *slot);
 void kvmx_mmu_zap_gfns(struct kvmx_vm *vm, u64 start, u64 end);
+void kvmx_mmu_zap_dirty(struct kvmx_vm *vm, struct kvmx_memslot *slot,
+			const unsigned long *bits);
 int kvmx_mmu_levels(struct kvmx_vm *vm);
 void kvmx_mmu_vcpu_free(struct kvmx_vcpu *vcpu);
 

@@ -139,6 +139,35 @@ void kvmx_mmu_zap_gfns(struct kvmx_vm *vm, u64 start, u64 end)
 		kvmx_vm_request_all(vm, KVMX_REQ_TLB_FLUSH);
 }
 
+/*
+ * The pages just reported dirty must fault on their next write: zap each
+ * run of them under one lock, then flush once, as KVM write-protects and
+ * flushes once per KVM_GET_DIRTY_LOG (not once per page).
+ */
+void kvmx_mmu_zap_dirty(struct kvmx_vm *vm, struct kvmx_memslot *slot,
+			const unsigned long *bits)
+{
+	struct kvmx_mmu *mmu = vm->arch.mmu;
+	unsigned long i = 0, end;
+	bool flush = false;
+
+	spin_lock(&mmu->lock);
+	for (;;) {
+		i = find_next_bit(bits, slot->npages, i);
+		if (i >= slot->npages)
+			break;
+		end = find_next_zero_bit(bits, slot->npages, i);
+		flush |= mmu_zap_gfns(mmu, slot->base_gfn + i,
+				      slot->base_gfn + end);
+		i = end;
+		/* A big slot must not hold the lock (and the CPU) for long. */
+		cond_resched_lock(&mmu->lock);
+	}
+	spin_unlock(&mmu->lock);
+	if (flush)
+		kvmx_vm_request_all(vm, KVMX_REQ_TLB_FLUSH);
+}
+
 void kvmx_mmu_zap_slot(struct kvmx_vm *vm, struct kvmx_memslot *slot)
 {
 	kvmx_mmu_zap_gfns(vm, slot->base_gfn, slot->base_gfn + slot->npages);
