@@ -159,6 +159,12 @@ void kvmx_vcpu_halt(struct kvmx_vcpu *vcpu)
 {
 	u64 stop = ktime_get_ns() + READ_ONCE(halt_poll_ns);
 
+	/*
+	 * A kick already seen is stale; kicks from now on end the wait.
+	 * Nothing to wait for (runnable already) returns at once below.
+	 */
+	clear_bit(KVMX_REQ_EVENT, &vcpu->requests);
+	smp_mb__after_atomic();
 	while (ktime_get_ns() < stop && single_task_running()) {
 		if (kvmx_vcpu_should_wake(vcpu))
 			return;

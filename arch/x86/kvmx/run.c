@@ -610,11 +610,7 @@ static bool kvmx_vcpu_wait(struct kvmx_vcpu *vcpu)
 	kvmx_irqchip_accept_events(vcpu);
 	if (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE)
 		return true;
-	/* Kicks from now on wake the sleep below. */
-	clear_bit(KVMX_REQ_EVENT, &vcpu->requests);
-	smp_mb__after_atomic();
-	if (!kvmx_arch_vcpu_runnable(vcpu))
-		kvmx_vcpu_halt(vcpu);
+	kvmx_vcpu_halt(vcpu);
 	kvmx_irqchip_accept_events(vcpu);
 	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED &&
 	    kvmx_arch_vcpu_runnable(vcpu))
@@ -675,10 +671,7 @@ int kvmx_arch_vcpu_run(struct kvmx_vcpu *vcpu)
 		vcpu->arch.cr8 = run->cr8;
 	} else if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED) {
 		/* As KVM: an AP's first KVM_RUN waits for INIT/SIPI, then -EAGAIN. */
-		clear_bit(KVMX_REQ_EVENT, &vcpu->requests);
-		smp_mb__after_atomic();
-		if (!kvmx_arch_vcpu_runnable(vcpu))
-			kvmx_vcpu_halt(vcpu);
+		kvmx_vcpu_halt(vcpu);
 		kvmx_irqchip_accept_events(vcpu);
 		r = -EAGAIN;
 		if (signal_pending(current)) {
