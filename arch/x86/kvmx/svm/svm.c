@@ -527,32 +527,63 @@ static void svm_set_nmi_window(struct kvmx_vcpu *vcpu, bool on)
 	to_svm(vcpu)->nmi_window = on;
 }
 
+static void svm_set_irq_window(struct kvmx_vcpu *vcpu, bool on)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	/*
+	 * A dummy virtual interrupt: the CPU exits with VINTR as soon as the
+	 * guest could take it (IF set, no interrupt shadow).
+	 */
+	vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	if (on) {
+		vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+					 (0xf << V_INTR_PRIO_SHIFT);
+		svm_set_intercept(vmcb, INTERCEPT_VINTR);
+	} else {
+		svm_clr_intercept(vmcb, INTERCEPT_VINTR);
+	}
+}
+
 /*
  * An NMI waits for the end of an interrupt shadow, or for the IRET that
  * exited to run.  There is no NMI window without vNMI: as KVM, single-
  * step one instruction with TF (and RF, against a code breakpoint on it)
- * and catch the #DB, after which the run loop looks again.  Called with
- * the guest's RFLAGS in the VMCB; returns whether TF was kvmx's to set.
+ * and catch the #DB, after which the run loop looks again.
+ *
+ * An interrupt window asked for inside an STI or MOV SS shadow is stepped
+ * over the same way.  QEMU's TCG drops the shadow at VMRUN and so opens
+ * the V_IRQ window before the shadowed instruction: the interrupt would
+ * go in ahead of the HLT of "sti; hlt", and return to sleep in it.
  *
  * While an event is injected TF would be pushed on the guest's stack
  * with it: rather exit right after the delivery (a self-IPI) and step on
  * the next entry.  A guest that single-steps itself takes its own #DB,
  * intercepted this once and handed back by the run loop, unless a
- * debugger owns #DB exits; then the NMI waits for the next exit.
+ * debugger owns #DB exits; then the window waits for the next exit.
+ * Called with the guest's RFLAGS in the VMCB; returns whether TF was
+ * kvmx's to set.
  */
-static bool svm_nmi_step(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
-			 bool *stepping)
+static bool svm_window_step(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
+			    bool *stepping)
 {
 	struct vmcb *vmcb = svm->vmcb;
 	u32 dbg = vcpu->arch.guest_debug;
+	bool irq_shadow, nmi;
 
 	*stepping = false;
-	if (!svm->nmi_window || (svm->nmi_masked && !svm->iret_seen))
+	irq_shadow = (vmcb->control.int_ctl & V_IRQ_MASK) &&
+		     (vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+	nmi = svm->nmi_window && !(svm->nmi_masked && !svm->iret_seen);
+	if (!irq_shadow && !nmi)
 		return false;
 	if (vmcb->control.event_inj & SVM_EVTINJ_VALID) {
 		smp_send_reschedule(smp_processor_id());
 		return false;
 	}
+	/* The step's exit comes first; the next entry asks again. */
+	if (irq_shadow)
+		svm_set_irq_window(vcpu, false);
 	if (vcpu->arch.rflags & X86_EFLAGS_TF) {
 		if (dbg & KVM_GUESTDBG_ENABLE)
 			return false;	/* stepping already, or the debugger's */
@@ -567,7 +598,7 @@ static bool svm_nmi_step(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
 }
 
 /* Take back the borrowed TF and RF, and swallow the #DB that was ours. */
-static void svm_nmi_step_done(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
+static void svm_window_step_done(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
 			      struct kvmx_exit *exit, bool own_tf, u64 rflags,
 			      u64 dr6)
 {
@@ -585,24 +616,6 @@ static void svm_nmi_step_done(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
 	    !(exit->exception.dr6 & DR_TRAP_BITS)) {
 		vmcb->save.dr6 = dr6;
 		exit->reason = KVMX_EXIT_NONE;
-	}
-}
-
-static void svm_set_irq_window(struct kvmx_vcpu *vcpu, bool on)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	/*
-	 * A dummy virtual interrupt: the CPU exits with VINTR as soon as the
-	 * guest could take it (IF set, no interrupt shadow).
-	 */
-	vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
-	if (on) {
-		vmcb->control.int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
-					 (0xf << V_INTR_PRIO_SHIFT);
-		svm_set_intercept(vmcb, INTERCEPT_VINTR);
-	} else {
-		svm_clr_intercept(vmcb, INTERCEPT_VINTR);
 	}
 }
 
@@ -767,7 +780,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vmcb->save.rip = vcpu->arch.regs[KVMX_RIP];
 	vmcb->save.rflags = vcpu->arch.rflags;
 	dr6 = vmcb->save.dr6;
-	own_tf = svm_nmi_step(vcpu, svm, &stepping);
+	own_tf = svm_window_step(vcpu, svm, &stepping);
 	/* The guest's CR8 is V_TPR while it runs. */
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
 				(vcpu->arch.cr8 & V_TPR_MASK);
@@ -838,7 +851,7 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	svm_exit_int_info(vmcb, reinject);
 	svm_decode_exit(vcpu, exit);
 	if (stepping)
-		svm_nmi_step_done(vcpu, svm, exit, own_tf, rflags, dr6);
+		svm_window_step_done(vcpu, svm, exit, own_tf, rflags, dr6);
 	if (exit->reason == KVMX_EXIT_IRQ_WINDOW)
 		svm_set_irq_window(vcpu, false);
 }
