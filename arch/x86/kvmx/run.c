@@ -360,6 +360,14 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	case KVMX_EXIT_EXCEPTION:
 		return kvmx_handle_exception(vcpu, exit);
 	case KVMX_EXIT_SHUTDOWN:
+		/* Userspace sees only the reset: say where, for the guest's owner. */
+		pr_info_ratelimited("pid %d vCPU %u: triple fault at RIP %#lx (delivering exception %d, interrupt %d)\n",
+				    task_tgid_nr(current), vcpu->vcpu_id,
+				    vcpu->arch.regs[KVMX_RIP],
+				    vcpu->arch.events.exception.injected ?
+				    vcpu->arch.events.exception.nr : -1,
+				    vcpu->arch.events.interrupt.injected ?
+				    vcpu->arch.events.interrupt.nr : -1);
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	case KVMX_EXIT_FAIL_ENTRY:

@@ -770,7 +770,8 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	struct vmcb *vmcb = svm->vmcb;
 	unsigned long host_dr7;
 	u64 host_xcr0 = 0, rflags = vcpu->arch.rflags, dr6;
-	bool swap_xcr0, guest_osxsave, stepping, own_tf;
+	u64 rip = vcpu->arch.regs[KVMX_RIP];
+	bool swap_xcr0, guest_osxsave, stepping, own_tf, in_shadow;
 	u32 host_pkru;
 
 	svm_pre_run(svm, smp_processor_id());
@@ -781,6 +782,8 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	vmcb->save.rflags = vcpu->arch.rflags;
 	dr6 = vmcb->save.dr6;
 	own_tf = svm_window_step(vcpu, svm, &stepping);
+	in_shadow = (vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) &&
+		    !(vmcb->control.event_inj & SVM_EVTINJ_VALID);
 	/* The guest's CR8 is V_TPR while it runs. */
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
 				(vcpu->arch.cr8 & V_TPR_MASK);
@@ -845,6 +848,15 @@ static void svm_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	/* Progress past the IRET that exited: it ran and unmasked NMIs. */
 	if (svm->iret_seen && vmcb->save.rip != svm->iret_rip)
 		svm_set_nmi_mask(svm, false);
+
+	/*
+	 * TCG again: the shadow it dropped at VMRUN is missing from an exit
+	 * taken before the shadowed instruction ran.  Nothing ran if RIP has
+	 * not moved and no single-step #DB says one instruction did.
+	 */
+	if (in_shadow && vmcb->save.rip == rip &&
+	    vmcb->control.exit_code != SVM_EXIT_EXCP_BASE + DB_VECTOR)
+		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
 
 	/* The injected event was delivered, or comes back in exit_int_info. */
 	vmcb->control.event_inj = 0;
