@@ -59,6 +59,7 @@ struct kvmx_vm {
 	struct xarray vcpus;		/* by creation index */
 	atomic_t online_vcpus;
 	int created_vcpus;
+	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: not fixed yet */
 
 	struct list_head ioeventfds;	/* under slots_lock, read under srcu */
 	int nr_ioeventfds;

@@ -295,6 +295,12 @@ int kvmx_vm_create_vcpu(struct kvmx_vm *vm, u32 id)
 		mutex_unlock(&vm->lock);
 		return -EINVAL;
 	}
+	if (!vm->max_vcpu_ids)
+		vm->max_vcpu_ids = KVMX_MAX_VCPU_IDS;
+	if (id >= vm->max_vcpu_ids) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
 	r = kvmx_arch_vcpu_precreate(vm, id);
 	if (r) {
 		mutex_unlock(&vm->lock);

@@ -81,6 +81,26 @@ static int kvmx_vm_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * KVM_CAP_MAX_VCPU_ID: a lower bound for vCPU ids, set once before the
+ * first vCPU (which fixes the default); setting the same value again is
+ * fine, as in KVM.
+ */
+static int kvmx_vm_set_max_vcpu_ids(struct kvmx_vm *vm, u64 max)
+{
+	int r = -EINVAL;
+
+	if (max > KVMX_MAX_VCPU_IDS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->max_vcpu_ids == max || !vm->max_vcpu_ids) {
+		vm->max_vcpu_ids = max;
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 			  unsigned long arg)
 {
@@ -115,6 +135,8 @@ static long kvmx_vm_ioctl(struct file *filp, unsigned int ioctl,
 
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
+		if (cap.cap == KVM_CAP_MAX_VCPU_ID && !cap.flags)
+			return kvmx_vm_set_max_vcpu_ids(vm, cap.args[0]);
 		return kvmx_arch_vm_enable_cap(vm, &cap);
 	}
 	case KVM_IRQFD: {

@@ -44,6 +44,7 @@ struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
 	u64 tsc_khz;
 	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
+	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES, 0: default */
 
 	/* kvmclock: the master line and the guest's offset from it. */
 	u64 master_tsc, master_ns;

@@ -96,6 +96,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 	case KVM_CAP_MP_STATE:
 	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_ENABLE_CAP:
 	/* The in-kernel irqchip (irq/). */
@@ -184,10 +185,40 @@ void kvmx_arch_protect_dirty(struct kvmx_vm *vm, struct kvmx_memslot *slot,
 	kvmx_mmu_zap_dirty(vm, slot, bits);
 }
 
+/*
+ * KVM_{SET,GET}_NR_MMU_PAGES size the shadow-page cache of KVM's older MMU.
+ * kvmx has only NPT/EPT tables, which need no budget: the value is kept
+ * and reported, and the default is KVM's, 2% of the guest's pages.
+ */
+#define KVMX_MIN_MMU_PAGES	64UL
+
+static unsigned long kvmx_nr_mmu_pages(struct kvmx_vm *vm)
+{
+	unsigned long n = READ_ONCE(vm->arch.nr_mmu_pages), pages = 0;
+	struct kvmx_memslots *slots;
+	int i, idx;
+
+	if (n)
+		return n;
+	idx = srcu_read_lock(&vm->srcu);
+	slots = kvmx_memslots(vm);
+	for (i = 0; i < slots->nr; i++)
+		pages += slots->slots[i]->npages;
+	srcu_read_unlock(&vm->srcu, idx);
+	return pages ? max(pages * 20 / 1000, KVMX_MIN_MMU_PAGES) : 0;
+}
+
 long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			unsigned long arg)
 {
 	switch (ioctl) {
+	case KVM_SET_NR_MMU_PAGES:
+		if (arg < KVMX_MIN_MMU_PAGES)
+			return -EINVAL;
+		WRITE_ONCE(vm->arch.nr_mmu_pages, arg);
+		return 0;
+	case KVM_GET_NR_MMU_PAGES:
+		return kvmx_nr_mmu_pages(vm);
 	case KVM_SET_TSS_ADDR:
 		/* Only VMX without unrestricted guest needs it; accept as KVM. */
 		return arg > 0xffffffffUL - 3 * PAGE_SIZE ? -EINVAL : 0;

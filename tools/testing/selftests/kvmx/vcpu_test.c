@@ -143,6 +143,47 @@ TEST_F(vcpu, id_limit)
 	close(fd);
 }
 
+/*
+ * KVM_CAP_MAX_VCPU_ID as an enable-cap (x86): lowers the id limit, once,
+ * before the first vCPU; above KVM_CAP_MAX_VCPU_ID, or a second different
+ * value, is EINVAL; the same value again is fine.  The first vCPU fixes
+ * the default.
+ */
+static int set_max_vcpu_id(int vm, uint64_t max)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID };
+
+	cap.args[0] = max;
+	return (int)KVM_IOCTL(vm, KVM_ENABLE_CAP, &cap);
+}
+
+TEST_F(vcpu, max_vcpu_id_cap)
+{
+	int vm, fd;
+
+	EXPECT_EQ(-EINVAL, set_max_vcpu_id(self->vm, self->max_id + 1));
+	EXPECT_EQ(0, set_max_vcpu_id(self->vm, 4));
+	EXPECT_EQ(0, set_max_vcpu_id(self->vm, 4));
+	EXPECT_EQ(-EINVAL, set_max_vcpu_id(self->vm, 5));
+	EXPECT_EQ(-EINVAL, set_max_vcpu_id(self->vm, 3));
+	EXPECT_EQ(-EINVAL, vcpu_create(self->vm, 4));
+	fd = vcpu_create(self->vm, 3);
+	EXPECT_GE(fd, 0);
+	close(fd);
+	/* The check-extension value stays KVM's limit. */
+	EXPECT_EQ(self->max_id, kvm_check_cap(self->vm, KVM_CAP_MAX_VCPU_ID));
+
+	/* After a vCPU, only the default it fixed is accepted. */
+	vm = vm_create(self->kvm);
+	ASSERT_GE(vm, 0);
+	fd = vcpu_create(vm, 0);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EINVAL, set_max_vcpu_id(vm, 4));
+	EXPECT_EQ(0, set_max_vcpu_id(vm, self->max_id));
+	close(fd);
+	close(vm);
+}
+
 /* A good number of vCPUs in one VM, each with its own run page. */
 TEST_F_TIMEOUT(vcpu, many_vcpus, 120)
 {
