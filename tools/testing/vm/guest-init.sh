@@ -73,14 +73,14 @@ step() { # step <what> <backend> <command...>: run it, report ok/FAIL
 }
 
 # kvmx-only.txt may name the emulated CPU's extension: "test svm: why".
-VENDOR=vmx
-grep -qw svm /proc/cpuinfo && VENDOR=svm
+HVEXT=vmx
+grep -qw svm /proc/cpuinfo && HVEXT=svm
 
 run_tests() { # run_tests <backend>
 	be=$1
 	for t in $TESTS; do
 		if [ "$be" = kvm ] && [ -f /kvmx-only.txt ] &&
-		   reason=$(grep -E "^$t( $VENDOR)?:" /kvmx-only.txt); then
+		   reason=$(grep -E "^$t( $HVEXT)?:" /kvmx-only.txt); then
 			mark "@@SKIP $t $be kvmx-only:${reason#*:}"
 			continue
 		fi
