@@ -115,6 +115,7 @@ struct kvmx_arch_vcpu {
 	u32 pvclock_version;
 	u64 msr_ucode_rev;
 	u64 msr_tsc_aux;
+	u64 msr_tsc_adjust;		/* IA32_TSC_ADJUST */
 	u64 msr_mtrr_def_type;
 	u64 msr_mtrr_fixed[11];
 	u64 msr_mtrr_var[16];		/* base/mask pairs */

@@ -103,7 +103,8 @@ static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
 		case 7:
 			x = cpuid_add(e, &n, 7, 0, sig);
 			x->eax = 0;
-			x->ebx &= leaf7_ebx;
+			/* TSC_ADJUST is emulated (msr.c), as KVM does: always. */
+			x->ebx = (x->ebx & leaf7_ebx) | BIT(1);
 			x->ecx &= leaf7_ecx;
 			x->edx = 0;
 			break;
