@@ -44,6 +44,7 @@ struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
 	u64 tsc_khz;
 	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
+	bool guest_reads_platform_info;	/* KVM_CAP_MSR_PLATFORM_INFO */
 
 	/* kvmclock: the master line and the guest's offset from it. */
 	u64 master_tsc, master_ns;
@@ -116,6 +117,8 @@ struct kvmx_arch_vcpu {
 	u64 msr_ucode_rev;
 	u64 msr_tsc_aux;
 	u64 msr_tsc_adjust;		/* IA32_TSC_ADJUST */
+	u64 msr_platform_info;
+	u64 msr_misc_features;		/* MISC_FEATURES_ENABLES: CPUID faulting */
 	u64 msr_mtrr_def_type;
 	u64 msr_mtrr_fixed[11];
 	u64 msr_mtrr_var[16];		/* base/mask pairs */

@@ -26,7 +26,7 @@ static const u32 kvmx_msrs_to_save[] = {
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
-	MSR_IA32_TSC_ADJUST,
+	MSR_IA32_TSC_ADJUST, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
 };
 
 static const u32 kvmx_feature_msrs[] = {
@@ -163,6 +163,15 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 	case MSR_IA32_TSC_ADJUST:
 		/* KVM answers reads whatever the guest's CPUID says. */
 		*data = vcpu->arch.msr_tsc_adjust;
+		break;
+	case MSR_PLATFORM_INFO:
+		/* KVM_CAP_MSR_PLATFORM_INFO decides whether the guest may read. */
+		if (!host && !READ_ONCE(vcpu->vm->arch.guest_reads_platform_info))
+			return 1;
+		*data = vcpu->arch.msr_platform_info;
+		break;
+	case MSR_MISC_FEATURES_ENABLES:
+		*data = vcpu->arch.msr_misc_features;
 		break;
 	case MSR_IA32_CR_PAT:
 		*data = kvmx_vendor->get_reg(vcpu, KVMX_PAT);
@@ -313,6 +322,26 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 		if (!host)
 			kvmx_guest_adjust_tsc(vcpu, data - vcpu->arch.msr_tsc_adjust);
 		vcpu->arch.msr_tsc_adjust = data;
+		break;
+	case MSR_PLATFORM_INFO:
+		/*
+		 * Read-only to the guest.  The VMM may set anything, but not
+		 * take CPUID faulting away while the guest has it on.
+		 */
+		if (!host || (!(data & MSR_PLATFORM_INFO_CPUID_FAULT) &&
+			      (vcpu->arch.msr_misc_features &
+			       MSR_MISC_FEATURES_ENABLES_CPUID_FAULT)))
+			return 1;
+		vcpu->arch.msr_platform_info = data;
+		break;
+	case MSR_MISC_FEATURES_ENABLES:
+		/* Only CPUID faulting, and only if PLATFORM_INFO offers it. */
+		if ((data & ~MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) ||
+		    ((data & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+		     !(vcpu->arch.msr_platform_info &
+		       MSR_PLATFORM_INFO_CPUID_FAULT)))
+			return 1;
+		vcpu->arch.msr_misc_features = data;
 		break;
 	case MSR_IA32_CR_PAT:
 		if (!kvmx_pat_valid(data))

@@ -111,6 +111,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_VAPIC:
 	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_MSR_PLATFORM_INFO:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -152,9 +153,26 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	vm->arch.tsc_khz = tsc_khz;
+	vm->arch.guest_reads_platform_info = true;
 	mutex_init(&vm->arch.irq_lock);
 	kvmx_kvmclock_init(vm);
 	return kvmx_mmu_create(vm);
+}
+
+int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
+			    const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return kvmx_enable_split_irqchip(vm, cap->args[0]);
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		WRITE_ONCE(vm->arch.guest_reads_platform_info, !!cap->args[0]);
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm)
@@ -242,6 +260,8 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 	kvmx_x86_vcpu_reset(vcpu);
 	kvmx_lapic_reset(vcpu, false);	/* the APIC base, with or without one */
 	kvmx_mce_reset(vcpu);
+	/* As KVM: CPUID faulting is on offer (cpuid.c honours it). */
+	vcpu->arch.msr_platform_info = MSR_PLATFORM_INFO_CPUID_FAULT;
 	/* After the reset: the LAPIC decides the APIC base and MP state. */
 	r = kvmx_irqchip_vcpu_create(vcpu);
 	if (r)

@@ -233,7 +233,7 @@ void kvmx_irqchip_destroy(struct kvmx_vm *vm)
 }
 
 /* As KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): LAPICs only; args[0] GSIs. */
-static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
+int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
 {
 	int r = -EINVAL;
 
@@ -250,19 +250,6 @@ static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
 	}
 	mutex_unlock(&vm->lock);
 	return r;
-}
-
-int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
-			    const struct kvm_enable_cap *cap)
-{
-	if (cap->flags)
-		return -EINVAL;
-	switch (cap->cap) {
-	case KVM_CAP_SPLIT_IRQCHIP:
-		return kvmx_enable_split_irqchip(vm, cap->args[0]);
-	default:
-		return -EINVAL;
-	}
 }
 
 /* ---- vCPU side ---------------------------------------------------------- */
