@@ -44,6 +44,7 @@ struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
 	u64 tsc_khz;
 	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
+	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, 0 by default */
 	bool guest_reads_platform_info;	/* KVM_CAP_MSR_PLATFORM_INFO */
 
 	/* kvmclock: the master line and the guest's offset from it. */

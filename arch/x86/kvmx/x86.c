@@ -112,6 +112,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_VAPIC:
 	case KVM_CAP_SPLIT_IRQCHIP:
 	case KVM_CAP_MSR_PLATFORM_INFO:
+	case KVM_CAP_SET_BOOT_CPU_ID:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -175,6 +176,20 @@ int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
 	}
 }
 
+/* KVM_SET_BOOT_CPU_ID: only before the first vCPU, which it would concern. */
+static int kvmx_set_boot_cpu_id(struct kvmx_vm *vm, unsigned long id)
+{
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus)
+		r = -EBUSY;
+	else
+		vm->arch.bsp_vcpu_id = id;	/* truncated to 32 bits, as KVM */
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm)
 {
 	kvmx_irqchip_destroy(vm);
@@ -223,6 +238,8 @@ long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			return -EFAULT;
 		return kvmx_set_clock(vm, &data);
 	}
+	case KVM_SET_BOOT_CPU_ID:
+		return kvmx_set_boot_cpu_id(vm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR: {
 		u64 addr;
 

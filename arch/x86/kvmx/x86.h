@@ -3,8 +3,24 @@
 #ifndef KVMX_X86_H
 #define KVMX_X86_H
 
+#include <asm/msr-index.h>
+
 #include "kvmx.h"
 #include "vendor.h"
+
+/*
+ * The BSP: the vCPU KVM_SET_BOOT_CPU_ID named comes out of RESET with
+ * IA32_APIC_BASE.BSP set; after that the flag in IA32_APIC_BASE decides.
+ */
+static inline bool kvmx_vcpu_is_reset_bsp(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->vcpu_id == vcpu->vm->arch.bsp_vcpu_id;
+}
+
+static inline bool kvmx_vcpu_is_bsp(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->arch.apic_base & MSR_IA32_APICBASE_BSP;
+}
 
 /* run.c */
 int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu);

@@ -264,8 +264,8 @@ int kvmx_irqchip_vcpu_create(struct kvmx_vcpu *vcpu)
 	if (r)
 		return r;
 	/* As KVM: only the BSP runs at once; APs wait for INIT and SIPI. */
-	vcpu->arch.mp_state = vcpu->vcpu_id == 0 ? KVM_MP_STATE_RUNNABLE :
-				KVM_MP_STATE_UNINITIALIZED;
+	vcpu->arch.mp_state = kvmx_vcpu_is_reset_bsp(vcpu) ?
+			      KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED;
 	return 0;
 }
 
@@ -336,7 +336,7 @@ void kvmx_irqchip_accept_events(struct kvmx_vcpu *vcpu)
 		 * still pending came after it, and is taken just below.
 		 */
 		kvmx_x86_vcpu_init(vcpu);
-		vcpu->arch.mp_state = vcpu->vcpu_id == 0 ?
+		vcpu->arch.mp_state = kvmx_vcpu_is_bsp(vcpu) ?
 			KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_INIT_RECEIVED;
 	}
 	if (test_and_clear_bit(KVMX_APIC_SIPI, ev) &&
