@@ -45,6 +45,8 @@ struct kvmx_arch_vm {
 	u64 tsc_khz;
 	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES, 0: default */
+	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, 0 by default */
+	bool guest_reads_platform_info;	/* KVM_CAP_MSR_PLATFORM_INFO */
 
 	/* kvmclock: the master line and the guest's offset from it. */
 	u64 master_tsc, master_ns;
@@ -116,6 +118,9 @@ struct kvmx_arch_vcpu {
 	u32 pvclock_version;
 	u64 msr_ucode_rev;
 	u64 msr_tsc_aux;
+	u64 msr_tsc_adjust;		/* IA32_TSC_ADJUST */
+	u64 msr_platform_info;
+	u64 msr_misc_features;		/* MISC_FEATURES_ENABLES: CPUID faulting */
 	u64 msr_mtrr_def_type;
 	u64 msr_mtrr_fixed[11];
 	u64 msr_mtrr_var[16];		/* base/mask pairs */

@@ -103,7 +103,8 @@ static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
 		case 7:
 			x = cpuid_add(e, &n, 7, 0, sig);
 			x->eax = 0;
-			x->ebx &= leaf7_ebx;
+			/* TSC_ADJUST is emulated (msr.c), as KVM does: always. */
+			x->ebx = (x->ebx & leaf7_ebx) | BIT(1);
 			x->ecx &= leaf7_ecx;
 			x->edx = 0;
 			break;
@@ -256,15 +257,22 @@ int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 /*
  * The guest's CPUID: the VMM's table, with the bits that follow live state
  * (OSXSAVE, the XSAVE size) computed now, as the CPU would.  A leaf the
- * table lacks reads as zeros.
+ * table lacks reads as zeros.  1 when done, 0 when CPUID faulting (on in
+ * MISC_FEATURES_ENABLES) queued #GP(0) for CPL > 0.
  */
-void kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu)
+int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu)
 {
 	unsigned long *r = vcpu->arch.regs;
 	u32 fn = r[KVMX_RAX], idx = r[KVMX_RCX];
 	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, fn, idx);
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 
+	if ((vcpu->arch.msr_misc_features &
+	     MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+	    kvmx_vendor->get_reg(vcpu, KVMX_CPL)) {
+		kvmx_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 0;
+	}
 	if (e) {
 		eax = e->eax;
 		ebx = e->ebx;
@@ -282,4 +290,5 @@ void kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu)
 	r[KVMX_RBX] = ebx;
 	r[KVMX_RCX] = ecx;
 	r[KVMX_RDX] = edx;
+	return 1;
 }

@@ -26,6 +26,7 @@ static const u32 kvmx_msrs_to_save[] = {
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
+	MSR_IA32_TSC_ADJUST, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
 };
 
 static const u32 kvmx_feature_msrs[] = {
@@ -89,6 +90,28 @@ static bool kvmx_is_apic_msr(struct kvmx_vcpu *vcpu, u32 msr)
 	       (msr >= APIC_BASE_MSR && msr < APIC_BASE_MSR + 0x100);
 }
 
+/* CPUID.7.0:EBX[1]: the guest was given IA32_TSC_ADJUST. */
+static bool kvmx_guest_has_tsc_adjust(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, 7, 0);
+
+	return e && (e->ebx & BIT(1));
+}
+
+/*
+ * A guest write to IA32_TSC or IA32_TSC_ADJUST moves its TSC by @delta,
+ * and IA32_TSC_ADJUST counts every such move (SDM 17.17.3).  kvmclock's
+ * page holds a TSC value: refresh it before the guest runs again.
+ */
+static void kvmx_guest_adjust_tsc(struct kvmx_vcpu *vcpu, s64 delta)
+{
+	u64 offset = kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET);
+
+	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, offset + delta);
+	vcpu->arch.msr_tsc_adjust += delta;
+	kvmx_make_request(vcpu, KVMX_REQ_CLOCK_UPDATE);
+}
+
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 {
 	struct kvm_segment seg;
@@ -136,6 +159,19 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 		break;
 	case MSR_IA32_TSC:
 		*data = rdtsc() + kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET);
+		break;
+	case MSR_IA32_TSC_ADJUST:
+		/* KVM answers reads whatever the guest's CPUID says. */
+		*data = vcpu->arch.msr_tsc_adjust;
+		break;
+	case MSR_PLATFORM_INFO:
+		/* KVM_CAP_MSR_PLATFORM_INFO decides whether the guest may read. */
+		if (!host && !READ_ONCE(vcpu->vm->arch.guest_reads_platform_info))
+			return 1;
+		*data = vcpu->arch.msr_platform_info;
+		break;
+	case MSR_MISC_FEATURES_ENABLES:
+		*data = vcpu->arch.msr_misc_features;
 		break;
 	case MSR_IA32_CR_PAT:
 		*data = kvmx_vendor->get_reg(vcpu, KVMX_PAT);
@@ -271,7 +307,41 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 		kvmx_vendor->set_reg(vcpu, KVMX_SYSENTER_CS, data);
 		break;
 	case MSR_IA32_TSC:
-		kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, data - rdtsc());
+		/* The VMM sets the TSC alone; the guest moves TSC_ADJUST too. */
+		if (host)
+			kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, data - rdtsc());
+		else
+			kvmx_guest_adjust_tsc(vcpu, data - rdtsc() -
+					      kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET));
+		break;
+	case MSR_IA32_TSC_ADJUST:
+		/* Without the CPUID bit, KVM drops the write. */
+		if (!kvmx_guest_has_tsc_adjust(vcpu))
+			break;
+		/* The VMM restores the value; the guest moves its TSC with it. */
+		if (!host)
+			kvmx_guest_adjust_tsc(vcpu, data - vcpu->arch.msr_tsc_adjust);
+		vcpu->arch.msr_tsc_adjust = data;
+		break;
+	case MSR_PLATFORM_INFO:
+		/*
+		 * Read-only to the guest.  The VMM may set anything, but not
+		 * take CPUID faulting away while the guest has it on.
+		 */
+		if (!host || (!(data & MSR_PLATFORM_INFO_CPUID_FAULT) &&
+			      (vcpu->arch.msr_misc_features &
+			       MSR_MISC_FEATURES_ENABLES_CPUID_FAULT)))
+			return 1;
+		vcpu->arch.msr_platform_info = data;
+		break;
+	case MSR_MISC_FEATURES_ENABLES:
+		/* Only CPUID faulting, and only if PLATFORM_INFO offers it. */
+		if ((data & ~MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) ||
+		    ((data & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+		     !(vcpu->arch.msr_platform_info &
+		       MSR_PLATFORM_INFO_CPUID_FAULT)))
+			return 1;
+		vcpu->arch.msr_misc_features = data;
 		break;
 	case MSR_IA32_CR_PAT:
 		if (!kvmx_pat_valid(data))

@@ -274,6 +274,7 @@ int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu)
 	vcpu->arch.msr_misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 				     MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	vcpu->arch.msr_ucode_rev = 0x100000000ULL;
+	vcpu->arch.msr_misc_features = 0;
 	memset(&vcpu->arch.events, 0, sizeof(vcpu->arch.events));
 	atomic_set(&vcpu->arch.nmi_queued, 0);
 	kvmx_vendor->set_reg(vcpu, KVMX_NMI_MASK, 0);
@@ -290,11 +291,13 @@ void kvmx_x86_vcpu_init(struct kvmx_vcpu *vcpu)
 {
 	u64 apic_base = vcpu->arch.apic_base;
 	u64 misc = vcpu->arch.msr_misc_enable;
+	u64 misc_features = vcpu->arch.msr_misc_features;
 	u64 xcr0 = vcpu->arch.xcr0;
 
 	kvmx_x86_vcpu_reset(vcpu);
 	vcpu->arch.apic_base = apic_base;
 	vcpu->arch.msr_misc_enable = misc;
+	vcpu->arch.msr_misc_features = misc_features;
 	vcpu->arch.xcr0 = xcr0;
 	if (vcpu->arch.apic)
 		kvmx_lapic_reset(vcpu, true);

@@ -325,7 +325,8 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	case KVMX_EXIT_NPF:
 		return kvmx_handle_npf(vcpu, exit);
 	case KVMX_EXIT_CPUID:
-		kvmx_emulate_cpuid(vcpu);
+		if (!kvmx_emulate_cpuid(vcpu))
+			return 1;
 		return kvmx_skip_insn(vcpu, exit);
 	case KVMX_EXIT_RDMSR:
 	case KVMX_EXIT_WRMSR:

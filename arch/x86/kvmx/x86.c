@@ -112,6 +112,8 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_VAPIC:
 	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_MSR_PLATFORM_INFO:
+	case KVM_CAP_SET_BOOT_CPU_ID:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -153,9 +155,40 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	vm->arch.tsc_khz = tsc_khz;
+	vm->arch.guest_reads_platform_info = true;
 	mutex_init(&vm->arch.irq_lock);
 	kvmx_kvmclock_init(vm);
 	return kvmx_mmu_create(vm);
+}
+
+int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
+			    const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return kvmx_enable_split_irqchip(vm, cap->args[0]);
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		WRITE_ONCE(vm->arch.guest_reads_platform_info, !!cap->args[0]);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* KVM_SET_BOOT_CPU_ID: only before the first vCPU, which it would concern. */
+static int kvmx_set_boot_cpu_id(struct kvmx_vm *vm, unsigned long id)
+{
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus)
+		r = -EBUSY;
+	else
+		vm->arch.bsp_vcpu_id = id;	/* truncated to 32 bits, as KVM */
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 void kvmx_arch_vm_destroy_devices(struct kvmx_vm *vm)
@@ -236,6 +269,8 @@ long kvmx_arch_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			return -EFAULT;
 		return kvmx_set_clock(vm, &data);
 	}
+	case KVM_SET_BOOT_CPU_ID:
+		return kvmx_set_boot_cpu_id(vm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR: {
 		u64 addr;
 
@@ -273,6 +308,8 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 	kvmx_x86_vcpu_reset(vcpu);
 	kvmx_lapic_reset(vcpu, false);	/* the APIC base, with or without one */
 	kvmx_mce_reset(vcpu);
+	/* As KVM: CPUID faulting is on offer (cpuid.c honours it). */
+	vcpu->arch.msr_platform_info = MSR_PLATFORM_INFO_CPUID_FAULT;
 	/* After the reset: the LAPIC decides the APIC base and MP state. */
 	r = kvmx_irqchip_vcpu_create(vcpu);
 	if (r)

@@ -3,8 +3,24 @@
 #ifndef KVMX_X86_H
 #define KVMX_X86_H
 
+#include <asm/msr-index.h>
+
 #include "kvmx.h"
 #include "vendor.h"
+
+/*
+ * The BSP: the vCPU KVM_SET_BOOT_CPU_ID named comes out of RESET with
+ * IA32_APIC_BASE.BSP set; after that the flag in IA32_APIC_BASE decides.
+ */
+static inline bool kvmx_vcpu_is_reset_bsp(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->vcpu_id == vcpu->vm->arch.bsp_vcpu_id;
+}
+
+static inline bool kvmx_vcpu_is_bsp(struct kvmx_vcpu *vcpu)
+{
+	return vcpu->arch.apic_base & MSR_IA32_APICBASE_BSP;
+}
 
 /* run.c */
 int kvmx_x86_vcpu_reset(struct kvmx_vcpu *vcpu);
@@ -47,7 +63,7 @@ long kvmx_x86_state_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 long kvmx_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
-void kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu);
+int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu);
 struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
 					 u32 index);
 
@@ -111,6 +127,7 @@ void kvmx_mmu_vcpu_free(struct kvmx_vcpu *vcpu);
 long kvmx_irqchip_vm_ioctl(struct kvmx_vm *vm, unsigned int ioctl,
 			   unsigned long arg);
 void kvmx_irqchip_destroy(struct kvmx_vm *vm);
+int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins);
 int kvmx_irqchip_vcpu_create(struct kvmx_vcpu *vcpu);
 void kvmx_irqchip_vcpu_free(struct kvmx_vcpu *vcpu);
 int kvmx_irqchip_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,

@@ -233,7 +233,7 @@ void kvmx_irqchip_destroy(struct kvmx_vm *vm)
 }
 
 /* As KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): LAPICs only; args[0] GSIs. */
-static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
+int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
 {
 	int r = -EINVAL;
 
@@ -252,19 +252,6 @@ static int kvmx_enable_split_irqchip(struct kvmx_vm *vm, u64 nr_pins)
 	return r;
 }
 
-int kvmx_arch_vm_enable_cap(struct kvmx_vm *vm,
-			    const struct kvm_enable_cap *cap)
-{
-	if (cap->flags)
-		return -EINVAL;
-	switch (cap->cap) {
-	case KVM_CAP_SPLIT_IRQCHIP:
-		return kvmx_enable_split_irqchip(vm, cap->args[0]);
-	default:
-		return -EINVAL;
-	}
-}
-
 /* ---- vCPU side ---------------------------------------------------------- */
 
 int kvmx_irqchip_vcpu_create(struct kvmx_vcpu *vcpu)
@@ -277,8 +264,8 @@ int kvmx_irqchip_vcpu_create(struct kvmx_vcpu *vcpu)
 	if (r)
 		return r;
 	/* As KVM: only the BSP runs at once; APs wait for INIT and SIPI. */
-	vcpu->arch.mp_state = vcpu->vcpu_id == 0 ? KVM_MP_STATE_RUNNABLE :
-				KVM_MP_STATE_UNINITIALIZED;
+	vcpu->arch.mp_state = kvmx_vcpu_is_reset_bsp(vcpu) ?
+			      KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED;
 	return 0;
 }
 
@@ -349,7 +336,7 @@ void kvmx_irqchip_accept_events(struct kvmx_vcpu *vcpu)
 		 * still pending came after it, and is taken just below.
 		 */
 		kvmx_x86_vcpu_init(vcpu);
-		vcpu->arch.mp_state = vcpu->vcpu_id == 0 ?
+		vcpu->arch.mp_state = kvmx_vcpu_is_bsp(vcpu) ?
 			KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_INIT_RECEIVED;
 	}
 	if (test_and_clear_bit(KVMX_APIC_SIPI, ev) &&

@@ -958,11 +958,12 @@ void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init)
 	struct kvmx_lapic *apic = vcpu->arch.apic;
 	int i;
 
-	/* INIT keeps IA32_APIC_BASE; RESET enables the APIC, BSP on vCPU 0. */
+	/* INIT keeps IA32_APIC_BASE; RESET enables the APIC, flags the BSP. */
 	if (!init)
 		lapic_set_base(vcpu, APIC_DEFAULT_PHYS_BASE |
 			       MSR_IA32_APICBASE_ENABLE |
-			       (vcpu->vcpu_id ? 0 : MSR_IA32_APICBASE_BSP));
+			       (kvmx_vcpu_is_reset_bsp(vcpu) ?
+				MSR_IA32_APICBASE_BSP : 0));
 	if (!apic)
 		return;
 
@@ -974,7 +975,7 @@ void kvmx_lapic_reset(struct kvmx_vcpu *vcpu, bool init)
 		reg_set(apic, lapic_lvt_reg(i), APIC_LVT_MASKED);
 	lapic_update_lvtt(apic);
 	/* KVM's LINT0_REENABLED quirk: the BSP starts in virtual wire mode. */
-	if (!vcpu->vcpu_id)
+	if (kvmx_vcpu_is_reset_bsp(vcpu))
 		reg_set(apic, APIC_LVT0,
 			SET_APIC_DELIVERY_MODE(0, APIC_MODE_EXTINT));
 

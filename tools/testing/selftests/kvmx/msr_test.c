@@ -13,8 +13,13 @@
  *  - the guest reads with RDMSR what the host set and the host reads what
  *    the guest wrote with WRMSR; the guest's TSC starts from the value
  *    the host wrote;
- *  - RDMSR/WRMSR of an MSR KVM does not know, and WRMSR of a reserved PAT
- *    type, raise #GP(0) in the guest.  (Not a non-canonical LSTAR: SVM
+ *  - MSR_PLATFORM_INFO offers CPUID faulting (bit 31) on a new vCPU; the
+ *    VMM may set it, but not clear bit 31 while MISC_FEATURES_ENABLES has
+ *    faulting on; MISC_FEATURES_ENABLES takes only bit 0, and only while
+ *    bit 31 is offered;
+ *  - RDMSR/WRMSR of an MSR KVM does not know, WRMSR of a reserved PAT
+ *    type, of MSR_PLATFORM_INFO and of an undefined MISC_FEATURES_ENABLES
+ *    bit raise #GP(0) in the guest.  (Not a non-canonical LSTAR: SVM
  *    passes LSTAR through to the CPU, and QEMU's TCG, the test-bed's
  *    "CPU", does not check it.)
  *
@@ -31,6 +36,9 @@
 #include "kselftest_harness.h"
 
 #define MSR_IA32_TSC		0x00000010
+#define MSR_PLATFORM_INFO	0x000000ce
+#define MSR_MISC_FEATURES_ENABLES	0x00000140
+#define PLATFORM_INFO_CPUID_FAULT	(1ULL << 31)
 #define MSR_IA32_SYSENTER_CS	0x00000174
 #define MSR_IA32_SYSENTER_ESP	0x00000175
 #define MSR_IA32_SYSENTER_EIP	0x00000176
@@ -258,6 +266,37 @@ TEST_F(msr, batch_stops_at_first_failure)
 	EXPECT_EQ(-E2BIG, KVM_IOCTL(g->vcpu, KVM_SET_MSRS, &b));
 }
 
+/* CPUID faulting's two MSRs, from the VMM (6.1: kvm_set_msr_common()). */
+TEST_F(msr, platform_info)
+{
+	struct guest *g = &self->g;
+	uint64_t v;
+
+	EXPECT_TRUE(listed(self->list, MSR_PLATFORM_INFO));
+	EXPECT_TRUE(listed(self->list, MSR_MISC_FEATURES_ENABLES));
+	ASSERT_EQ(1, vcpu_get_msr(g, MSR_PLATFORM_INFO, &v));
+	EXPECT_EQ(PLATFORM_INFO_CPUID_FAULT, v);
+	ASSERT_EQ(1, vcpu_get_msr(g, MSR_MISC_FEATURES_ENABLES, &v));
+	EXPECT_EQ(0, v);
+
+	/* Any value goes, turbo ratios included. */
+	EXPECT_EQ(1, vcpu_set_msr(g, MSR_PLATFORM_INFO,
+				  PLATFORM_INFO_CPUID_FAULT | 0xff00));
+	ASSERT_EQ(1, vcpu_get_msr(g, MSR_PLATFORM_INFO, &v));
+	EXPECT_EQ(PLATFORM_INFO_CPUID_FAULT | 0xff00, v);
+
+	EXPECT_EQ(0, vcpu_set_msr(g, MSR_MISC_FEATURES_ENABLES, 2));
+	EXPECT_EQ(1, vcpu_set_msr(g, MSR_MISC_FEATURES_ENABLES, 1));
+	/* Faulting is on: it cannot stop being offered. */
+	EXPECT_EQ(0, vcpu_set_msr(g, MSR_PLATFORM_INFO, 0));
+	EXPECT_EQ(1, vcpu_set_msr(g, MSR_MISC_FEATURES_ENABLES, 0));
+	EXPECT_EQ(1, vcpu_set_msr(g, MSR_PLATFORM_INFO, 0));
+	/* Not offered: it cannot be turned on. */
+	EXPECT_EQ(0, vcpu_set_msr(g, MSR_MISC_FEATURES_ENABLES, 1));
+	ASSERT_EQ(1, vcpu_get_msr(g, MSR_MISC_FEATURES_ENABLES, &v));
+	EXPECT_EQ(0, v);
+}
+
 #define MSR_TABLE_GPA	GUEST_DATA_GPA		/* {u32 index, u32 write, u64 value} */
 #define MSR_OUT_GPA	(GUEST_DATA_GPA + 0x1000)	/* u64 per entry */
 
@@ -367,6 +406,8 @@ TEST_F(msr, guest_gp)
 		{ MSR_UNKNOWN, false, 0 },
 		{ MSR_UNKNOWN, true, 0 },
 		{ MSR_IA32_CR_PAT, true, 0x0007040600070402ULL },	/* reserved type */
+		{ MSR_PLATFORM_INFO, true, PLATFORM_INFO_CPUID_FAULT },	/* read-only */
+		{ MSR_MISC_FEATURES_ENABLES, true, 2 },		/* reserved bit */
 	};
 	struct guest *g = &self->g;
 	struct kvm_regs regs;
