@@ -43,7 +43,10 @@ struct x86_emul;
 struct kvmx_arch_vm {
 	struct kvmx_mmu *mmu;
 	u64 tsc_khz;
-	u64 tsc_offset;			/* guest TSC 0 at the first vCPU */
+	/* The TSC offset new vCPUs adopt: TSC 0 at the first, or the last set. */
+	spinlock_t tsc_lock;
+	u64 tsc_offset;
+	bool tsc_started;
 	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES, 0: default */
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, 0 by default */
 	bool guest_reads_platform_info;	/* KVM_CAP_MSR_PLATFORM_INFO */

@@ -99,17 +99,25 @@ static bool kvmx_guest_has_tsc_adjust(struct kvmx_vcpu *vcpu)
 }
 
 /*
+ * The guest's TSC becomes host TSC + @offset (no scaling).  kvmclock's page
+ * holds a guest TSC value: refresh it before the guest runs again.
+ */
+void kvmx_write_tsc_offset(struct kvmx_vcpu *vcpu, u64 offset)
+{
+	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, offset);
+	kvmx_make_request(vcpu, KVMX_REQ_CLOCK_UPDATE);
+}
+
+/*
  * A guest write to IA32_TSC or IA32_TSC_ADJUST moves its TSC by @delta,
- * and IA32_TSC_ADJUST counts every such move (SDM 17.17.3).  kvmclock's
- * page holds a TSC value: refresh it before the guest runs again.
+ * and IA32_TSC_ADJUST counts every such move (SDM 17.17.3).
  */
 static void kvmx_guest_adjust_tsc(struct kvmx_vcpu *vcpu, s64 delta)
 {
 	u64 offset = kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET);
 
-	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, offset + delta);
+	kvmx_write_tsc_offset(vcpu, offset + delta);
 	vcpu->arch.msr_tsc_adjust += delta;
-	kvmx_make_request(vcpu, KVMX_REQ_CLOCK_UPDATE);
 }
 
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
@@ -309,7 +317,7 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 	case MSR_IA32_TSC:
 		/* The VMM sets the TSC alone; the guest moves TSC_ADJUST too. */
 		if (host)
-			kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, data - rdtsc());
+			kvmx_write_tsc_offset(vcpu, data - rdtsc());
 		else
 			kvmx_guest_adjust_tsc(vcpu, data - rdtsc() -
 					      kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET));

@@ -114,6 +114,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_SPLIT_IRQCHIP:
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_SET_BOOT_CPU_ID:
+	case KVM_CAP_VCPU_ATTRIBUTES:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -155,6 +156,7 @@ int kvmx_arch_vm_init(struct kvmx_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	vm->arch.tsc_khz = tsc_khz;
+	spin_lock_init(&vm->arch.tsc_lock);
 	vm->arch.guest_reads_platform_info = true;
 	mutex_init(&vm->arch.irq_lock);
 	kvmx_kvmclock_init(vm);
@@ -295,6 +297,8 @@ struct kvmx_vcpu *kvmx_arch_vcpu_alloc(void)
 
 int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 {
+	struct kvmx_vm *vm = vcpu->vm;
+	u64 tsc_offset;
 	int r;
 
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
@@ -315,10 +319,18 @@ int kvmx_arch_vcpu_create(struct kvmx_vcpu *vcpu)
 	if (r)
 		goto out_vendor;
 
-	/* As KVM: the TSC starts at 0 with the first vCPU, and all agree. */
-	cmpxchg64(&vcpu->vm->arch.tsc_offset, 0, -rdtsc());
-	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET,
-			     READ_ONCE(vcpu->vm->arch.tsc_offset));
+	/*
+	 * As KVM: the TSC starts at 0 with the first vCPU, and later ones
+	 * take the VM's offset, the last one KVM_VCPU_TSC_OFFSET set.
+	 */
+	spin_lock(&vm->arch.tsc_lock);
+	if (!vm->arch.tsc_started) {
+		vm->arch.tsc_offset = -rdtsc();
+		vm->arch.tsc_started = true;
+	}
+	tsc_offset = vm->arch.tsc_offset;
+	spin_unlock(&vm->arch.tsc_lock);
+	kvmx_vendor->set_reg(vcpu, KVMX_TSC_OFFSET, tsc_offset);
 	return 0;
 
 out_vendor:
@@ -367,6 +379,40 @@ static int kvmx_set_tsc_khz(struct kvmx_vcpu *vcpu, u32 khz)
 	return -EINVAL;
 }
 
+/*
+ * The vCPU's attributes: KVM 6.1 has one, KVM_VCPU_TSC_CTRL's
+ * KVM_VCPU_TSC_OFFSET, the guest's TSC offset from the host's.
+ */
+static int kvmx_vcpu_device_attr(struct kvmx_vcpu *vcpu, unsigned int ioctl,
+				 void __user *argp)
+{
+	struct kvmx_vm *vm = vcpu->vm;
+	struct kvm_device_attr attr;
+	u64 __user *uaddr;
+	u64 offset;
+
+	if (copy_from_user(&attr, argp, sizeof(attr)))
+		return -EFAULT;
+	if (attr.group != KVM_VCPU_TSC_CTRL ||
+	    attr.attr != KVM_VCPU_TSC_OFFSET)
+		return -ENXIO;
+	if (ioctl == KVM_HAS_DEVICE_ATTR)
+		return 0;
+
+	uaddr = u64_to_user_ptr(attr.addr);
+	if (ioctl == KVM_GET_DEVICE_ATTR)
+		return put_user(kvmx_vendor->get_reg(vcpu, KVMX_TSC_OFFSET),
+				uaddr) ? -EFAULT : 0;
+	if (get_user(offset, uaddr))
+		return -EFAULT;
+	/* As KVM, vCPUs created from now on start from this offset too. */
+	spin_lock(&vm->arch.tsc_lock);
+	vm->arch.tsc_offset = offset;
+	spin_unlock(&vm->arch.tsc_lock);
+	kvmx_write_tsc_offset(vcpu, offset);
+	return 0;
+}
+
 long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			  unsigned long arg)
 {
@@ -388,6 +434,10 @@ long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 		return kvmx_mce_ioctl(vcpu, ioctl, argp);
 	case KVM_SET_TSC_KHZ:
 		return kvmx_set_tsc_khz(vcpu, (u32)arg);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		return kvmx_vcpu_device_attr(vcpu, ioctl, argp);
 	case KVM_ENABLE_CAP: {
 		struct kvm_enable_cap cap;
 

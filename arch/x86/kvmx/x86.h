@@ -71,6 +71,7 @@ struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
 int kvmx_emulate_msr(struct kvmx_vcpu *vcpu, bool write);
 int kvmx_emulate_xsetbv(struct kvmx_vcpu *vcpu);
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 index, u64 *data, bool host);
+void kvmx_write_tsc_offset(struct kvmx_vcpu *vcpu, u64 offset);
 int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 index, u64 data, bool host);
 long kvmx_get_msr_index_list(struct kvm_msr_list __user *argp, bool feature);
 int kvmx_msrs_ioctl(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,

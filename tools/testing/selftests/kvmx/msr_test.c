@@ -22,18 +22,25 @@
  *    bit raise #GP(0) in the guest.  (Not a non-canonical LSTAR: SVM
  *    passes LSTAR through to the CPU, and QEMU's TCG, the test-bed's
  *    "CPU", does not check it.)
+ *  - the vCPU attribute KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET
+ *    (KVM_CAP_VCPU_ATTRIBUTES): HAS/GET/SET, ENXIO for another group or
+ *    attribute, EFAULT for a bad address; the guest's RDTSC is host TSC
+ *    + the offset set (+/- 180 s worth of cycles); a vCPU created later
+ *    starts from that offset too.
  *
  * SYSENTER_ESP/EIP values fit in 32 bits: on AMD, KVM keeps only the low
  * half unless the guest's CPUID says Intel (svm_set_msr()).
  *
  * Reference: api.rst 4.3 (KVM_GET_MSR_INDEX_LIST), 4.18-4.19
  * (KVM_GET/SET_MSRS); 6.1 code: msrs_to_save_all[], emulated_msrs_all[],
- * msr_io(), __msr_io(), kvm_set_msr_common(), kvm_emulate_rdmsr() in
- * arch/x86/kvm/x86.c.
+ * msr_io(), __msr_io(), kvm_set_msr_common(), kvm_emulate_rdmsr(),
+ * kvm_vcpu_ioctl_device_attr() in arch/x86/kvm/x86.c;
+ * Documentation/virt/kvm/devices/vcpu.rst 4 (KVM_VCPU_TSC_CTRL).
  */
 #include "kvmx_util.h"
 #include "guest/guest.h"
 #include "kselftest_harness.h"
+#include <x86intrin.h>
 
 #define MSR_IA32_TSC		0x00000010
 #define MSR_PLATFORM_INFO	0x000000ce
@@ -438,6 +445,114 @@ TEST_F(msr, guest_gp)
 	regs.r8 = 1;
 	ASSERT_EQ(0, vcpu_set_regs(g, &regs));
 	guest_run_done(g);
+}
+
+static int tsc_attr(int vcpu, unsigned long ioctl, uint32_t group,
+		    uint64_t attr, void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = group,
+		.attr = attr,
+		.addr = (uintptr_t)addr,
+	};
+
+	return KVM_IOCTL(vcpu, ioctl, &a);
+}
+
+static bool host_tsc_stable(void)
+{
+	char cs[32] = "";
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+			"r");
+
+	if (f) {
+		if (!fgets(cs, sizeof(cs), f))
+			cs[0] = 0;
+		fclose(f);
+	}
+	return !strncmp(cs, "tsc", 3);
+}
+
+TEST_F(msr, tsc_offset_attr)
+{
+	struct guest *g = &self->g, ap;
+	uint64_t offset, want = 0x123456789abcULL;
+	unsigned long ioctls[] = {
+		KVM_HAS_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR,
+	};
+	unsigned int i;
+
+	EXPECT_EQ(1, kvm_check_cap(g->kvm, KVM_CAP_VCPU_ATTRIBUTES));
+	EXPECT_EQ(0, tsc_attr(g->vcpu, KVM_HAS_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			      KVM_VCPU_TSC_OFFSET, NULL));
+	for (i = 0; i < ARRAY_SIZE(ioctls); i++) {
+		EXPECT_EQ(-ENXIO, tsc_attr(g->vcpu, ioctls[i], KVM_VCPU_TSC_CTRL + 1,
+					   KVM_VCPU_TSC_OFFSET, &offset));
+		EXPECT_EQ(-ENXIO, tsc_attr(g->vcpu, ioctls[i], KVM_VCPU_TSC_CTRL,
+					   KVM_VCPU_TSC_OFFSET + 1, &offset));
+	}
+	EXPECT_EQ(-EFAULT, tsc_attr(g->vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+				    KVM_VCPU_TSC_OFFSET, (void *)8));
+	EXPECT_EQ(-EFAULT, tsc_attr(g->vcpu, KVM_SET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+				    KVM_VCPU_TSC_OFFSET, (void *)8));
+	EXPECT_EQ(-EFAULT, KVM_IOCTL(g->vcpu, KVM_HAS_DEVICE_ATTR, 8));
+
+	/* A new vCPU's TSC starts near 0. */
+	ASSERT_EQ(0, tsc_attr(g->vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			      KVM_VCPU_TSC_OFFSET, &offset));
+	EXPECT_LT(__rdtsc() + offset, TSC_SLACK);
+
+	ASSERT_EQ(0, tsc_attr(g->vcpu, KVM_SET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			      KVM_VCPU_TSC_OFFSET, &want));
+	ASSERT_EQ(0, tsc_attr(g->vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			      KVM_VCPU_TSC_OFFSET, &offset));
+	EXPECT_EQ(want, offset);
+
+	/* KVM matches a later vCPU to it, if the host's TSC is stable. */
+	if (!host_tsc_stable())
+		return;
+	ASSERT_EQ(0, guest_add_vcpu(g, &ap, 1));
+	EXPECT_EQ(0, tsc_attr(ap.vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+			      KVM_VCPU_TSC_OFFSET, &offset));
+	EXPECT_EQ(want, offset);
+	guest_destroy(&ap);
+}
+
+/* RDTSC into R8. */
+GUEST_CODE(rdtsc_code, 64,
+	"rdtsc\n\t"
+	"shl $32, %rdx\n\t"
+	"or %rdx, %rax\n\t"
+	"mov %rax, %r8\n\t"
+	GUEST_ASM_DONE_HLT);
+
+TEST_F(msr, tsc_offset_guest_rdtsc)
+{
+	struct guest *g = &self->g;
+	struct kvm_regs regs;
+	long khz = KVM_IOCTL(g->vcpu, KVM_GET_TSC_KHZ, 0);
+	uint64_t offsets[2], start, end, got;
+	unsigned int i;
+
+	ASSERT_LT(0, khz);
+	offsets[0] = 180ULL * khz * 1000;
+	offsets[1] = -offsets[0];
+	for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+		TH_LOG("offset %#llx", (unsigned long long)offsets[i]);
+		ASSERT_EQ(0, tsc_attr(g->vcpu, KVM_SET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+				      KVM_VCPU_TSC_OFFSET, &offsets[i]));
+		ASSERT_EQ(0, guest_start(g, GUEST_MODE_LONG64, rdtsc_code,
+					 rdtsc_code_end));
+		start = __rdtsc() + offsets[i];
+		ASSERT_EQ(GUEST_PORT_DONE, guest_run_report(g, &regs))
+			TH_LOG("%s", guest_exit_str(g));
+		end = __rdtsc() + offsets[i];
+		EXPECT_LE(start, regs.r8);
+		EXPECT_GE(end, regs.r8);
+		ASSERT_EQ(0, tsc_attr(g->vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL,
+				      KVM_VCPU_TSC_OFFSET, &got));
+		EXPECT_EQ(offsets[i], got);
+	}
 }
 
 TEST_HARNESS_MAIN
