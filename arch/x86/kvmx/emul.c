@@ -413,21 +413,23 @@ static void string_pio_step(struct kvmx_vcpu *vcpu, unsigned int n)
 			      ((r[KVMX_RCX] - n) & sp->amask);
 }
 
-/* A REP that is not done runs again: its next iteration exits anew. */
+/*
+ * Only a string without REP is over after its element.  As in KVM, a REP
+ * keeps RIP at itself even when RCX reached 0 (userspace sees it there
+ * at the last OUTS exit): the guest runs it again, then as a no-op.
+ */
 static void string_pio_finish(struct kvmx_vcpu *vcpu)
 {
-	struct kvmx_string_pio *sp = &vcpu->arch.spio;
-
-	if (!sp->rep || !(vcpu->arch.regs[KVMX_RCX] & sp->amask))
-		vcpu->arch.regs[KVMX_RIP] += sp->len;
+	if (!vcpu->arch.spio.rep)
+		vcpu->arch.regs[KVMX_RIP] += vcpu->arch.spio.len;
 }
 
 /*
  * INS and OUTS go to userspace through KVM_EXIT_IO like IN and OUT, with
  * the data in the PIO page.  As in KVM, OUTS sends one element per exit
- * and is done with it (RSI, RCX, RIP stepped) before userspace sees it;
+ * and is done with it (RSI and RCX stepped) before userspace sees it;
  * INS reads ahead as many elements as fit before RDI crosses a page and
- * stores them on the next KVM_RUN.
+ * stores them on the next KVM_RUN.  A REP with RCX 0 is skipped.
  */
 int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
 {
