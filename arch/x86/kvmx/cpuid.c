@@ -43,17 +43,24 @@ static const u32 ext1_edx = F(11) /* SYSCALL */ | F(20) /* NX */ |
 	 F(9) | F(12) | F(13) | F(14) | F(15) | F(16) | F(17) | F(23) | F(24));
 #undef F
 
-/* Size of the XSAVE area for the components in @xcr0, standard format. */
-static u32 xstate_required_size(u64 xcr0)
+/*
+ * Size of the XSAVE area for the components in @xcr0: in the standard
+ * format, or compacted (XSAVEC/XSAVES) where components follow each other,
+ * some aligned to 64 bytes.
+ */
+static u32 xstate_required_size(u64 xcr0, bool compacted)
 {
-	u32 size = 512 + 64, eax, ebx, ecx, edx;
+	u32 size = 512 + 64, offset, eax, ebx, ecx, edx;
 	int i;
 
 	for (i = 2; i < 64; i++) {
 		if (!(xcr0 & BIT_ULL(i)))
 			continue;
 		cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx);
-		size = max(size, eax + ebx);
+		offset = ebx;
+		if (compacted)
+			offset = ecx & BIT(1) ? ALIGN(size, 64) : size;
+		size = max(size, offset + eax);
 	}
 	return size;
 }
@@ -115,7 +122,7 @@ static int cpuid_fill_supported(struct kvm_cpuid_entry2 *e)
 			x->eax = xcr0;
 			x->edx = 0;
 			/* EBX is for the XCR0 in use; the CPU answers for the host's. */
-			x->ebx = x->ecx = xstate_required_size(xcr0);
+			x->ebx = x->ecx = xstate_required_size(xcr0, false);
 			x = cpuid_add(e, &n, 0xd, 1, sig);
 			x->eax &= BIT(0) | BIT(2);	/* XSAVEOPT, XGETBV1 */
 			x->ebx = x->ecx = x->edx = 0;
@@ -195,20 +202,84 @@ long kvmx_get_supported_cpuid(struct kvm_cpuid2 __user *argp)
 	return r;
 }
 
-struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
-					 u32 index)
+/*
+ * The entry for @fn.@index in a table: the first of @fn whose index is
+ * @index or does not matter.  With @any_index, the first of @fn at all.
+ */
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid_entry2 *e,
+					   int nent, u32 fn, u32 index,
+					   bool any_index)
 {
 	int i;
 
-	for (i = 0; i < vcpu->arch.cpuid_nent; i++) {
-		struct kvm_cpuid_entry2 *e = &vcpu->arch.cpuid[i];
-
-		if (e->function == fn &&
-		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
-		     e->index == index))
-			return e;
+	for (i = 0; i < nent; i++) {
+		if (e[i].function == fn &&
+		    (any_index || e[i].index == index ||
+		     !(e[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX)))
+			return &e[i];
 	}
 	return NULL;
+}
+
+struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
+					 u32 index)
+{
+	return cpuid_find(vcpu->arch.cpuid, vcpu->arch.cpuid_nent, fn, index,
+			  false);
+}
+
+static void cpuid_set_bit(u32 *reg, unsigned int bit, bool on)
+{
+	if (on)
+		*reg |= BIT(bit);
+	else
+		*reg &= ~BIT(bit);
+}
+
+/*
+ * The bits of a CPUID table that KVM keeps up to date with the vCPU's
+ * state: OSXSAVE and OSPKE follow CR4, the APIC bit the APIC base's
+ * enable, the XSAVE area sizes XCR0.  KVM rewrites them in its table when
+ * that state changes; kvmx does it before each look at the table, which
+ * shows the same to the guest and to KVM_GET_CPUID2.
+ */
+static void cpuid_update_dynamic(struct kvmx_vcpu *vcpu,
+				 struct kvm_cpuid_entry2 *e, int nent)
+{
+	u64 cr4 = kvmx_vendor->get_reg(vcpu, KVMX_CR4);
+	struct kvm_cpuid_entry2 *x;
+
+	x = cpuid_find(e, nent, 1, 0, true);
+	if (x) {
+		if (boot_cpu_has(X86_FEATURE_XSAVE))
+			cpuid_set_bit(&x->ecx, 27, cr4 & X86_CR4_OSXSAVE);
+		cpuid_set_bit(&x->edx, 9, /* APIC */
+			      vcpu->arch.apic_base & MSR_IA32_APICBASE_ENABLE);
+	}
+	x = cpuid_find(e, nent, 7, 0, false);
+	if (x && boot_cpu_has(X86_FEATURE_PKU))
+		cpuid_set_bit(&x->ecx, 4, cr4 & X86_CR4_PKE);	/* OSPKE */
+	x = cpuid_find(e, nent, 0xd, 0, false);
+	if (x)
+		x->ebx = xstate_required_size(vcpu->arch.xcr0, false);
+	x = cpuid_find(e, nent, 0xd, 1, false);
+	if (x && (x->eax & (BIT(1) | BIT(3))))	/* XSAVEC, XSAVES */
+		x->ebx = xstate_required_size(vcpu->arch.xcr0, true);
+}
+
+/* Entries equal in all KVM compares: not the padding. */
+static bool cpuid_same(const struct kvm_cpuid_entry2 *a,
+		       const struct kvm_cpuid_entry2 *b, int nent)
+{
+	int i;
+
+	for (i = 0; i < nent; i++, a++, b++) {
+		if (a->function != b->function || a->index != b->index ||
+		    a->flags != b->flags || a->eax != b->eax ||
+		    a->ebx != b->ebx || a->ecx != b->ecx || a->edx != b->edx)
+			return false;
+	}
+	return true;
 }
 
 int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
@@ -225,12 +296,17 @@ int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 		if (IS_ERR(e))
 			return PTR_ERR(e);
 	}
+	/* The VMM's dynamic bits may be stale: they don't count as changes. */
+	cpuid_update_dynamic(vcpu, e, hdr.nent);
 	/* Once the vCPU ran, KVM only accepts the very same CPUID again. */
-	if (vcpu->arch.has_run &&
-	    (hdr.nent != vcpu->arch.cpuid_nent ||
-	     (hdr.nent && memcmp(e, vcpu->arch.cpuid, hdr.nent * sizeof(*e))))) {
+	if (vcpu->arch.has_run) {
+		bool same = hdr.nent == vcpu->arch.cpuid_nent;
+
+		cpuid_update_dynamic(vcpu, vcpu->arch.cpuid,
+				     vcpu->arch.cpuid_nent);
+		same = same && cpuid_same(e, vcpu->arch.cpuid, hdr.nent);
 		kvfree(e);
-		return -EINVAL;
+		return same ? 0 : -EINVAL;
 	}
 	kvfree(vcpu->arch.cpuid);
 	vcpu->arch.cpuid = e;
@@ -247,6 +323,7 @@ int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 		return -EFAULT;
 	if (hdr.nent < vcpu->arch.cpuid_nent)
 		return -E2BIG;
+	cpuid_update_dynamic(vcpu, vcpu->arch.cpuid, vcpu->arch.cpuid_nent);
 	if (copy_to_user(argp->entries, vcpu->arch.cpuid,
 			 vcpu->arch.cpuid_nent * sizeof(*vcpu->arch.cpuid)))
 		return -EFAULT;
@@ -254,18 +331,59 @@ int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	return copy_to_user(argp, &hdr, sizeof(hdr)) ? -EFAULT : 0;
 }
 
+/* Leaf 0's vendor: AuthenticAMD, AMDisbetter! or HygonGenuine. */
+static bool cpuid_vendor_amd(const struct kvm_cpuid_entry2 *e)
+{
+	return (e->ebx == 0x68747541 && e->edx == 0x69746e65 &&
+		e->ecx == 0x444d4163) ||
+	       (e->ebx == 0x69444d41 && e->edx == 0x74656273 &&
+		e->ecx == 0x21726574) ||
+	       (e->ebx == 0x6f677948 && e->edx == 0x6e65476e &&
+		e->ecx == 0x656e6975);
+}
+
 /*
- * The guest's CPUID: the VMM's table, with the bits that follow live state
- * (OSXSAVE, the XSAVE size) computed now, as the CPU would.  A leaf the
- * table lacks reads as zeros.  1 when done, 0 when CPUID faulting (on in
- * MISC_FEATURES_ENABLES) queued #GP(0) for CPL > 0.
+ * A leaf beyond its range (0x0, 0x4000xx00, 0x80000000, 0xc0000000 give
+ * the ranges' ends) reads, on Intel, as the highest basic leaf with the
+ * same subleaf; AMD returns zeros.  The leaf the values come from, or
+ * NULL with @fn unchanged.
+ */
+static struct kvm_cpuid_entry2 *cpuid_out_of_range(struct kvmx_vcpu *vcpu,
+						   u32 *fn, u32 index)
+{
+	struct kvm_cpuid_entry2 *basic = kvmx_find_cpuid(vcpu, 0, 0);
+	struct kvm_cpuid_entry2 *range;
+	u32 base;
+
+	if (!basic || cpuid_vendor_amd(basic))
+		return NULL;
+	if (*fn >= 0x40000000 && *fn <= 0x4fffffff)
+		base = *fn & 0xffffff00;
+	else if (*fn >= 0xc0000000)
+		base = 0xc0000000;
+	else
+		base = *fn & 0x80000000;
+	range = kvmx_find_cpuid(vcpu, base, 0);
+	if (range && *fn <= range->eax)
+		return NULL;
+	*fn = basic->eax;
+	return kvmx_find_cpuid(vcpu, *fn, index);
+}
+
+/*
+ * The guest's CPUID, as KVM answers it: the VMM's table (its dynamic bits
+ * brought up to date), an out-of-range leaf redirected, a leaf the table
+ * lacks as zeros.  Only a missing subleaf of the topology leaves 0xb and
+ * 0x1f still says the x2APIC ID (EDX) and the subleaf asked (ECX[7:0]).
+ * 1 when done, 0 when CPUID faulting (on in MISC_FEATURES_ENABLES) queued
+ * #GP(0) for CPL > 0.
  */
 int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu)
 {
 	unsigned long *r = vcpu->arch.regs;
 	u32 fn = r[KVMX_RAX], idx = r[KVMX_RCX];
-	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, fn, idx);
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+	struct kvm_cpuid_entry2 *e;
 
 	if ((vcpu->arch.msr_misc_features &
 	     MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
@@ -273,18 +391,26 @@ int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu)
 		kvmx_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 0;
 	}
+
+	e = kvmx_find_cpuid(vcpu, fn, idx);
+	if (!e)
+		e = cpuid_out_of_range(vcpu, &fn, idx);
+	/* Only these leaves have dynamic bits: spare the others the work. */
+	if (e && (e->function == 1 || e->function == 7 || e->function == 0xd))
+		cpuid_update_dynamic(vcpu, vcpu->arch.cpuid,
+				     vcpu->arch.cpuid_nent);
 	if (e) {
 		eax = e->eax;
 		ebx = e->ebx;
 		ecx = e->ecx;
 		edx = e->edx;
-	}
-	if (fn == 1) {
-		ecx &= ~BIT(27);
-		if (kvmx_vendor->get_reg(vcpu, KVMX_CR4) & X86_CR4_OSXSAVE)
-			ecx |= BIT(27);
-	} else if (fn == 0xd && idx == 0 && e) {
-		ebx = xstate_required_size(vcpu->arch.xcr0);
+	} else if (fn == 0xb || fn == 0x1f) {
+		/* Subleaf 1 exists exactly when the leaf is implemented. */
+		e = kvmx_find_cpuid(vcpu, fn, 1);
+		if (e) {
+			ecx = idx & 0xff;
+			edx = e->edx;
+		}
 	}
 	r[KVMX_RAX] = eax;
 	r[KVMX_RBX] = ebx;

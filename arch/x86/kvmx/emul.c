@@ -397,9 +397,39 @@ static int linear_rw(struct kvmx_vcpu *vcpu, u64 la, void *buf,
 /* ---- String port I/O ------------------------------------------------------ */
 
 /*
+ * Step the index register and, under REP, RCX over @n elements: only their
+ * address-size part moves.
+ */
+static void string_pio_step(struct kvmx_vcpu *vcpu, unsigned int n)
+{
+	struct kvmx_string_pio *sp = &vcpu->arch.spio;
+	unsigned long *r = vcpu->arch.regs;
+	long step = vcpu->arch.rflags & X86_EFLAGS_DF ? -sp->size : sp->size;
+	int idx = sp->in ? KVMX_RDI : KVMX_RSI;
+
+	r[idx] = (r[idx] & ~sp->amask) | ((r[idx] + (long)n * step) & sp->amask);
+	if (sp->rep)
+		r[KVMX_RCX] = (r[KVMX_RCX] & ~sp->amask) |
+			      ((r[KVMX_RCX] - n) & sp->amask);
+}
+
+/*
+ * Only a string without REP is over after its element.  As in KVM, a REP
+ * keeps RIP at itself even when RCX reached 0 (userspace sees it there
+ * at the last OUTS exit): the guest runs it again, then as a no-op.
+ */
+static void string_pio_finish(struct kvmx_vcpu *vcpu)
+{
+	if (!vcpu->arch.spio.rep)
+		vcpu->arch.regs[KVMX_RIP] += vcpu->arch.spio.len;
+}
+
+/*
  * INS and OUTS go to userspace through KVM_EXIT_IO like IN and OUT, with
- * the data in the PIO page.  As in KVM, OUTS sends one element per exit,
- * and INS reads ahead as many as fit before RDI crosses a page.
+ * the data in the PIO page.  As in KVM, OUTS sends one element per exit
+ * and is done with it (RSI and RCX stepped) before userspace sees it;
+ * INS reads ahead as many elements as fit before RDI crosses a page and
+ * stores them on the next KVM_RUN.  A REP with RCX 0 is skipped.
  */
 int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
 {
@@ -436,6 +466,8 @@ int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
 
 		n = min_t(u64, min_t(u64, room, 1024 / size), count);
 		n = max(n, 1U);
+		sp->count = n;
+		vcpu->arch.pending = KVMX_PENDING_STRING_PIO;
 	} else {
 		/* The source: DS:RSI, or the segment the prefix names. */
 		kvmx_vendor->get_seg(vcpu, e->insn.seg == X86_SEG_NONE ? KVMX_DS :
@@ -447,12 +479,17 @@ int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
 		if (linear_rw(vcpu, la, page_address(vcpu->pio_page), size, false))
 			return vcpu->arch.events.exception.injected ? 1 :
 			       emul_failure(vcpu);
+		/*
+		 * Userspace gets the element with the instruction already
+		 * past it, so what it does to RCX or RSI meanwhile is what
+		 * the guest goes on with.
+		 */
+		string_pio_step(vcpu, 1);
+		string_pio_finish(vcpu);
+		if (kvmx_io_bus_write(vcpu->vm, KVMX_PIO_BUS, exit->io.port,
+				      size, page_address(vcpu->pio_page)))
+			return 1;
 	}
-	sp->count = n;
-
-	if (!sp->in && kvmx_io_bus_write(vcpu->vm, KVMX_PIO_BUS, exit->io.port,
-					 size, page_address(vcpu->pio_page)))
-		return kvmx_complete_string_pio(vcpu);
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
@@ -460,42 +497,40 @@ int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit)
 	run->io.port = exit->io.port;
 	run->io.count = n;
 	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
-	vcpu->arch.pending = KVMX_PENDING_STRING_PIO;
 	return 0;
 }
 
-/* KVM_RUN after a string I/O exit: store INS data, advance the registers. */
+/*
+ * KVM_RUN after an INS exit: store the data and step the registers.  They
+ * are what userspace left: like KVM, store no more elements than the RCX
+ * it set (none for 0, which just ends the string).
+ */
 int kvmx_complete_string_pio(struct kvmx_vcpu *vcpu)
 {
 	struct kvmx_string_pio *sp = &vcpu->arch.spio;
 	unsigned long *r = vcpu->arch.regs;
-	int step = vcpu->arch.rflags & X86_EFLAGS_DF ? -sp->size : sp->size;
-	int idx = sp->in ? KVMX_RDI : KVMX_RSI;
+	long step = vcpu->arch.rflags & X86_EFLAGS_DF ? -sp->size : sp->size;
 	u8 *data = page_address(vcpu->pio_page);
+	unsigned int i, n = sp->count;
 	struct kvm_segment es;
-	unsigned int i;
+	u64 la;
 
+	if (sp->rep)
+		n = min_t(u64, n, r[KVMX_RCX] & sp->amask);
 	kvmx_vendor->get_seg(vcpu, KVMX_ES, &es);
-	for (i = 0; i < sp->count; i++) {
-		if (sp->in) {
-			u64 la = es.base + (r[KVMX_RDI] & sp->amask);
-
-			if (!(kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA))
-				la = (u32)la;
-			if (linear_rw(vcpu, la, data + i * sp->size, sp->size,
-				      true))
-				return vcpu->arch.events.exception.injected ?
-				       1 : emul_failure(vcpu);
+	for (i = 0; i < n; i++) {
+		la = es.base + ((r[KVMX_RDI] + (long)i * step) & sp->amask);
+		if (!(kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA))
+			la = (u32)la;
+		if (linear_rw(vcpu, la, data + i * sp->size, sp->size, true)) {
+			/* The elements stored so far count; RIP stays. */
+			string_pio_step(vcpu, i);
+			return vcpu->arch.events.exception.injected ? 1 :
+			       emul_failure(vcpu);
 		}
-		/* Only the address-size part of the index register moves. */
-		r[idx] = (r[idx] & ~sp->amask) | ((r[idx] + step) & sp->amask);
-		if (sp->rep)
-			r[KVMX_RCX] = (r[KVMX_RCX] & ~sp->amask) |
-				      ((r[KVMX_RCX] - 1) & sp->amask);
 	}
-	/* A REP that is not done runs again: the next iteration exits anew. */
-	if (!sp->rep || !(r[KVMX_RCX] & sp->amask))
-		r[KVMX_RIP] += sp->len;
+	string_pio_step(vcpu, n);
+	string_pio_finish(vcpu);
 	return 1;
 }
 

@@ -15,6 +15,14 @@
  *    nent, else the entries set.  On success 6.1 leaves nent as passed in
  *    (kvm_vcpu_ioctl_get_cpuid2() only writes it on E2BIG) while 6.12
  *    sets it: the test always passes the exact count;
+ *  - KVM_GET_CPUID2 returns those dynamic bits as KVM keeps them, whatever
+ *    was set: OSXSAVE clear and 0xD.0 EBX 576 (the legacy area and the
+ *    XSAVE header) for a vCPU with CR4 and XCR0 as at reset;
+ *  - a leaf beyond its range (leaf 0, 0x80000000, ... give the ends)
+ *    reads as the highest basic leaf, same subleaf, if the vendor of
+ *    leaf 0 is not AMD's, else as zeros; a missing subleaf of leaf 0xB
+ *    still gives ECX[7:0] = the subleaf and EDX = the x2APIC ID of 0xB.1
+ *    (6.1: kvm_cpuid(), get_out_of_range_cpuid_entry());
  *  - KVM_SET_CPUID2 with nent > 256 is E2BIG;
  *  - once the vCPU has run, KVM_SET_CPUID2 is only accepted with the same
  *    entries (what KVM_GET_CPUID2 returns), else EINVAL (6.1 and 6.12:
@@ -240,6 +248,141 @@ TEST(guest_cpuid)
 		}
 	}
 	free(c);
+	guest_destroy(&g);
+}
+
+/* Add or overwrite @fn.@idx of @c (room permitting) with these values. */
+static void cpuid_put(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx,
+		      uint32_t flags, uint32_t a, uint32_t b, uint32_t cx,
+		      uint32_t d)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, fn, idx);
+
+	if (!e || e->index != idx)
+		e = &c->entries[c->nent++];
+	memset(e, 0, sizeof(*e));
+	e->function = fn;
+	e->index = idx;
+	e->flags = flags;
+	e->eax = a;
+	e->ebx = b;
+	e->ecx = cx;
+	e->edx = d;
+}
+
+/*
+ * A vCPU with the supported CPUID, its basic leaves replaced by leaf 0
+ * (max 0xB, the vendor @vendor), leaf 2 and leaf 0xB subleaves 0 and 1;
+ * the guest runs CPUID for each of the @n @q and its answers go to @out.
+ */
+static void run_small_table(struct __test_metadata *_metadata,
+			    const char *vendor, const uint32_t (*q)[2],
+			    unsigned int n, uint32_t (*out)[4])
+{
+	const uint32_t sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	uint32_t v[3], *in;
+	struct kvm_cpuid2 *c;
+	struct guest g;
+	unsigned int i;
+	int r;
+
+	r = guest_create(&g, 0);
+	ASSERT_EQ(0, r) TH_LOG("guest_create: %s", strerror(-r));
+	c = cpuid_alloc(g.cpuid->nent + 4);
+	ASSERT_NE(NULL, c);
+	c->nent = 0;
+	for (i = 0; i < g.cpuid->nent; i++) {
+		if (g.cpuid->entries[i].function >= 2 &&
+		    g.cpuid->entries[i].function < 0x40000000)
+			continue;
+		c->entries[c->nent++] = g.cpuid->entries[i];
+	}
+	memcpy(v, vendor, 12);	/* EBX, EDX, ECX */
+	cpuid_put(c, 0, 0, 0, 0xb, v[0], v[2], v[1]);
+	cpuid_put(c, 2, 0, 0, 0x11, 0x22, 0x33, 0x44);
+	cpuid_put(c, 0xb, 0, sig, 1, 2, 0x100, 7);
+	cpuid_put(c, 0xb, 1, sig, 4, 8, 0x201, 7);
+	ASSERT_EQ(0, KVM_IOCTL(g.vcpu, KVM_SET_CPUID2, c));
+
+	in = guest_ptr(&g, GUEST_DATA_GPA);
+	for (i = 0; i < n; i++) {
+		in[2 * i] = q[i][0];
+		in[2 * i + 1] = q[i][1];
+	}
+	in[2 * n] = 0xffffffff;
+	ASSERT_EQ(0, guest_start(&g, GUEST_MODE_LONG64, cpuid_code, cpuid_code_end));
+	guest_run_done(&g);
+	memcpy(out, guest_ptr(&g, CPUID_OUT_GPA), n * sizeof(*out));
+	free(c);
+	guest_destroy(&g);
+}
+
+TEST(out_of_range_leaves)
+{
+	static const uint32_t q[][2] = {
+		{ 2, 0 }, { 3, 0 }, { 0xb, 5 }, { 0xc, 1 }, { 0xc, 9 },
+		{ 0x8000ffff, 1 }, { 0x40000100, 0 }, { 0xc0000000, 0 },
+	};
+	/* Intel: past a range's end is the max basic leaf, 0xB. */
+	static const uint32_t intel[][4] = {
+		{ 0x11, 0x22, 0x33, 0x44 }, { 0, 0, 0, 0 }, { 0, 0, 5, 7 },
+		{ 4, 8, 0x201, 7 }, { 0, 0, 9, 7 }, { 4, 8, 0x201, 7 },
+		{ 1, 2, 0x100, 7 }, { 1, 2, 0x100, 7 },
+	};
+	/* AMD: zeros, but for the 0xB subleaf rule, which is no redirect. */
+	static const uint32_t amd[][4] = {
+		{ 0x11, 0x22, 0x33, 0x44 }, { 0, 0, 0, 0 }, { 0, 0, 5, 7 },
+		{ 0, 0, 0, 0 }, { 0, 0, 0, 0 }, { 0, 0, 0, 0 },
+		{ 0, 0, 0, 0 }, { 0, 0, 0, 0 },
+	};
+	uint32_t out[ARRAY_SIZE(q)][4];
+	unsigned int i, j;
+
+	run_small_table(_metadata, "GenuineIntel", q, ARRAY_SIZE(q), out);
+	for (i = 0; i < ARRAY_SIZE(q); i++)
+		for (j = 0; j < 4; j++)
+			EXPECT_EQ(intel[i][j], out[i][j])
+				TH_LOG("Intel: CPUID %#x.%u reg %u", q[i][0], q[i][1], j);
+	run_small_table(_metadata, "AuthenticAMD", q, ARRAY_SIZE(q), out);
+	for (i = 0; i < ARRAY_SIZE(q); i++)
+		for (j = 0; j < 4; j++)
+			EXPECT_EQ(amd[i][j], out[i][j])
+				TH_LOG("AMD: CPUID %#x.%u reg %u", q[i][0], q[i][1], j);
+}
+
+TEST(dynamic_bits_in_table)
+{
+	struct kvm_cpuid2 *c, *d;
+	struct kvm_cpuid_entry2 *e;
+	struct guest g;
+	int r;
+
+	r = guest_create(&g, 0);
+	ASSERT_EQ(0, r) TH_LOG("guest_create: %s", strerror(-r));
+	c = cpuid_dup(g.cpuid);
+	d = cpuid_alloc(g.cpuid->nent);
+	ASSERT_NE(NULL, c);
+	ASSERT_NE(NULL, d);
+	/* Stale values for what KVM owns: a set OSXSAVE, a wrong size. */
+	e = cpuid_find(c, 1, 0);
+	ASSERT_NE(NULL, e);
+	e->ecx |= 1u << 27;
+	e = cpuid_find(c, 0xd, 0);
+	if (e)
+		e->ebx = 0x12345;
+	ASSERT_EQ(0, KVM_IOCTL(g.vcpu, KVM_SET_CPUID2, c));
+	ASSERT_EQ(0, KVM_IOCTL(g.vcpu, KVM_GET_CPUID2, d));
+
+	/* CR4.OSXSAVE is clear, XCR0 is x87 only, as at reset. */
+	e = cpuid_find(d, 1, 0);
+	ASSERT_NE(NULL, e);
+	if (e->ecx & (1u << 26))	/* XSAVE: KVM owns OSXSAVE */
+		EXPECT_EQ(0, e->ecx & (1u << 27));
+	e = cpuid_find(d, 0xd, 0);
+	if (e)
+		EXPECT_EQ(576, e->ebx);
+	free(c);
+	free(d);
 	guest_destroy(&g);
 }
 

@@ -13,6 +13,15 @@
  *    data lands in guest memory and RCX/RDI are updated.  REP OUTSB/OUTSW
  *    deliver all the bytes in order over one or more exits (6.1 and 6.12
  *    exit once per element, em_out(); only the concatenation is checked).
+ *  - Registers userspace changes at a string I/O exit are the ones the
+ *    instruction goes on with.  An INS exit is completed on the next
+ *    KVM_RUN: with RCX lowered meanwhile, only that many elements are
+ *    stored (complete_emulated_pio() re-runs the instruction).  An OUTS
+ *    exit comes with the element already done (RSI and RCX stepped, as
+ *    the emulator writes registers back before exiting): clearing RCX
+ *    then ends the string.  RIP stays at a REP string instruction until
+ *    the guest runs it again with RCX 0 (x86_emulate_insn() skips the RIP
+ *    writeback), even at the exit for its last element.
  *
  * Reference: api.rst 5 (KVM_EXIT_IO); 6.1 code: kvm_fast_pio(),
  * complete_fast_pio_in(), emulator_pio_in_out() in arch/x86/kvm/x86.c,
@@ -101,6 +110,31 @@ GUEST_CODE(str_code, 64,
 GUEST_LABEL(s_insb);
 GUEST_LABEL(s_insw);
 GUEST_LABEL(str_src);
+
+#define RCX_GPA		0x21200
+
+GUEST_CODE(rcx_code, 64,
+	"cld\n\t"
+	"mov $" GUEST_STR(RCX_GPA) ", %edi\n\t"
+	"mov $8, %ecx\n\t"
+	"mov $0x38, %edx\n"
+	"r_ins:\n\t"
+	"rep insb\n\t"
+	"mov %rcx, %r8\n\t"
+	"mov %rdi, %r9\n\t"
+	"lea r_src(%rip), %rsi\n\t"
+	"mov $8, %ecx\n\t"
+	"mov $0x3a, %edx\n"
+	"r_outs:\n\t"
+	"rep outsb\n\t"
+	"mov %rcx, %r10\n\t"
+	"mov %rsi, %r11\n\t"
+	GUEST_ASM_DONE_HLT
+	"r_src:\n\t"
+	".byte 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7\n\t");
+GUEST_LABEL(r_ins);
+GUEST_LABEL(r_outs);
+GUEST_LABEL(r_src);
 
 FIXTURE(pio) {
 	struct guest g;
@@ -285,6 +319,62 @@ TEST_F(pio, string_io)
 	/* Nothing past the strings. */
 	EXPECT_EQ(0, *(uint8_t *)guest_ptr(g, INSB_GPA + 8));
 	EXPECT_EQ(0, *(uint8_t *)guest_ptr(g, INSW_GPA + 8));
+}
+
+TEST_F(pio, string_rcx_changed)
+{
+	struct guest *g = &self->g;
+	struct kvm_run *run = g->run;
+	struct kvm_regs regs;
+	unsigned int n;
+
+	ASSERT_EQ(0, guest_start(g, GUEST_MODE_LONG64, rcx_code, rcx_code_end));
+
+	/* REP INSB of 8: userspace lowers RCX to 3 before completing it. */
+	ASSERT_EQ(KVM_EXIT_IO, vcpu_run_until_exit(g)) TH_LOG("%s", guest_exit_str(g));
+	ASSERT_EQ(KVM_EXIT_IO_IN, run->io.direction);
+	EXPECT_EQ(0x38, run->io.port);
+	ASSERT_EQ(8, run->io.count);
+	for (n = 0; n < 8; n++)
+		((uint8_t *)guest_io_data(g))[n] = 0x60 + n;
+	ASSERT_EQ(0, vcpu_get_regs(g, &regs));
+	EXPECT_EQ(GUEST_ADDR(rcx_code, r_ins), regs.rip);
+	EXPECT_EQ(8, regs.rcx);
+	regs.rcx = 3;
+	ASSERT_EQ(0, vcpu_set_regs(g, &regs));
+
+	/* REP OUTSB of 8: the first byte is out, RSI and RCX stepped. */
+	ASSERT_EQ(KVM_EXIT_IO, vcpu_run_until_exit(g)) TH_LOG("%s", guest_exit_str(g));
+	ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
+	EXPECT_EQ(0x3a, run->io.port);
+	ASSERT_EQ(1, run->io.count);
+	EXPECT_EQ(0xc0, *(uint8_t *)guest_io_data(g));
+	ASSERT_EQ(0, vcpu_get_regs(g, &regs));
+	/* INS stored 3 bytes and is done: RCX 0, RDI past them. */
+	EXPECT_EQ(0, regs.r8);
+	EXPECT_EQ(RCX_GPA + 3, regs.r9);
+	EXPECT_EQ(GUEST_ADDR(rcx_code, r_outs), regs.rip);
+	EXPECT_EQ(7, regs.rcx);
+	EXPECT_EQ(GUEST_ADDR(rcx_code, r_src) + 1, regs.rsi);
+	/* One more byte, then the string is over. */
+	regs.rcx = 1;
+	ASSERT_EQ(0, vcpu_set_regs(g, &regs));
+	ASSERT_EQ(KVM_EXIT_IO, vcpu_run_until_exit(g)) TH_LOG("%s", guest_exit_str(g));
+	ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
+	EXPECT_EQ(0xc1, *(uint8_t *)guest_io_data(g));
+	ASSERT_EQ(0, vcpu_get_regs(g, &regs));
+	EXPECT_EQ(0, regs.rcx);
+	/* Still at the REP, as KVM leaves it: the guest ends it with RCX 0. */
+	EXPECT_EQ(GUEST_ADDR(rcx_code, r_outs), regs.rip);
+
+	ASSERT_EQ(GUEST_PORT_DONE, guest_run_report(g, &regs)) TH_LOG("%s", guest_exit_str(g));
+	EXPECT_EQ(0, regs.r8);
+	EXPECT_EQ(RCX_GPA + 3, regs.r9);
+	EXPECT_EQ(0, regs.r10);
+	EXPECT_EQ(GUEST_ADDR(rcx_code, r_src) + 2, regs.r11);
+	for (n = 0; n < 3; n++)
+		EXPECT_EQ(0x60 + n, *(uint8_t *)guest_ptr(g, RCX_GPA + n));
+	EXPECT_EQ(0, *(uint8_t *)guest_ptr(g, RCX_GPA + 3));
 }
 
 TEST_HARNESS_MAIN
