@@ -266,7 +266,10 @@ static bool kvmx_long_mode_code(struct kvmx_vcpu *vcpu)
 /*
  * VMMCALL/VMCALL.  kvmx offers no hypercall but the no-op that KVM keeps
  * for old guests; the rest get -KVM_ENOSYS, or -KVM_EPERM from user mode,
- * truncated to 32 bits outside 64-bit code, as KVM returns them.
+ * truncated to 32 bits outside 64-bit code, as KVM returns them.  The
+ * hypercalls KVM_CAP_ENFORCE_PV_FEATURE_CPUID gates (KICK_CPU, SEND_IPI,
+ * SCHED_YIELD) are among the -KVM_ENOSYS ones: should one be added, gate it
+ * with kvmx_guest_pv_has().
  */
 static void kvmx_emulate_hypercall(struct kvmx_vcpu *vcpu)
 {

@@ -67,6 +67,13 @@ int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu);
 struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
 					 u32 index);
 
+/* A KVM_FEATURE_* the guest may use: all, unless the VMM enforces CPUID. */
+static inline bool kvmx_guest_pv_has(struct kvmx_vcpu *vcpu,
+				     unsigned int feature)
+{
+	return !vcpu->arch.pv_enforce || (vcpu->arch.pv_features & BIT(feature));
+}
+
 /* msr.c */
 int kvmx_emulate_msr(struct kvmx_vcpu *vcpu, bool write);
 int kvmx_emulate_xsetbv(struct kvmx_vcpu *vcpu);
