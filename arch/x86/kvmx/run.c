@@ -358,6 +358,10 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	case KVMX_EXIT_HYPERCALL:
 		kvmx_emulate_hypercall(vcpu);
 		return kvmx_skip_insn(vcpu, exit);
+	case KVMX_EXIT_UD_FAULT:
+		if (kvmx_fix_hypercall(vcpu, kvmx_linear_rip(vcpu)))
+			return 1;
+		fallthrough;
 	case KVMX_EXIT_UD:
 		kvmx_queue_exception(vcpu, UD_VECTOR, false, 0);
 		return 1;

@@ -48,6 +48,7 @@ int kvmx_complete_mmio(struct kvmx_vcpu *vcpu);
 int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit);
 int kvmx_complete_string_pio(struct kvmx_vcpu *vcpu);
 int kvmx_translate(struct kvmx_vcpu *vcpu, struct kvm_translation *tr);
+bool kvmx_fix_hypercall(struct kvmx_vcpu *vcpu, u64 la);
 
 /* regs.c: the state ioctls */
 u64 kvmx_supported_xcr0(void);
