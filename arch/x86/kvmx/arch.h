@@ -110,6 +110,9 @@ struct kvmx_arch_vcpu {
 
 	struct kvm_cpuid_entry2 *cpuid;
 	int cpuid_nent;
+	/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID, and the KVM_FEATURE_* it checks. */
+	bool pv_enforce;
+	u32 pv_features;
 
 	/* Guest MSRs kvmx keeps itself. */
 	u64 msr_misc_enable;

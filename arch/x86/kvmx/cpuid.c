@@ -282,6 +282,35 @@ static bool cpuid_same(const struct kvm_cpuid_entry2 *a,
 	return true;
 }
 
+/*
+ * The KVM_FEATURE_* bits that KVM_CAP_ENFORCE_PV_FEATURE_CPUID checks: EAX
+ * of the features leaf after the first hypervisor base (every 0x100 from
+ * 0x40000000) that carries KVM's signature.  As in KVM, a table without
+ * that leaf leaves the previous bits in place.
+ */
+static void cpuid_update_pv_features(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *e;
+	u32 base, sig[3];
+
+	for (base = 0x40000000; base < 0x40010000; base += 0x100) {
+		e = cpuid_find(vcpu->arch.cpuid, vcpu->arch.cpuid_nent, base,
+			       0, true);
+		if (!e)
+			continue;
+		sig[0] = e->ebx;
+		sig[1] = e->ecx;
+		sig[2] = e->edx;
+		if (memcmp(sig, KVM_SIGNATURE, sizeof(sig)))
+			continue;
+		e = cpuid_find(vcpu->arch.cpuid, vcpu->arch.cpuid_nent,
+			       base | KVM_CPUID_FEATURES, 0, true);
+		if (e)
+			vcpu->arch.pv_features = e->eax;
+		return;
+	}
+}
+
 int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 {
 	struct kvm_cpuid_entry2 *e = NULL;
@@ -311,6 +340,7 @@ int kvmx_set_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	kvfree(vcpu->arch.cpuid);
 	vcpu->arch.cpuid = e;
 	vcpu->arch.cpuid_nent = hdr.nent;
+	cpuid_update_pv_features(vcpu);
 	kvmx_vendor->set_intercepts(vcpu);
 	return 0;
 }

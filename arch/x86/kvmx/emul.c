@@ -358,17 +358,20 @@ int kvmx_insn_len(struct kvmx_vcpu *vcpu)
 static void walk_env(struct kvmx_vcpu *vcpu, struct x86_walk_env *env);
 
 /*
- * Copy @len bytes at linear address @la to or from @buf, page by page.
- * 0, or -1 with the exception queued (a #PF) or an emulation failure.
+ * Copy @len bytes at linear address @la to or from @buf, page by page, for
+ * an access of type @access (X86_ACC_WRITE, X86_ACC_FETCH or 0: read).
+ * 0, or -1 with the exception queued (a #PF, unless !@queue_pf) or an
+ * emulation failure.
  */
-static int linear_rw(struct kvmx_vcpu *vcpu, u64 la, void *buf,
-		     unsigned int len, bool write)
+static int linear_access(struct kvmx_vcpu *vcpu, u64 la, void *buf,
+			 unsigned int len, u32 access, bool queue_pf)
 {
-	u32 access = (write ? X86_ACC_WRITE : 0) |
-		     (kvmx_vendor->get_reg(vcpu, KVMX_CPL) == 3 ? X86_ACC_USER : 0);
+	bool write = access & X86_ACC_WRITE;
 	struct x86_walk_env env;
 	struct x86_walk_result res;
 
+	if (kvmx_vendor->get_reg(vcpu, KVMX_CPL) == 3)
+		access |= X86_ACC_USER;
 	walk_env(vcpu, &env);
 	while (len) {
 		unsigned int n = min_t(unsigned int, len,
@@ -378,6 +381,8 @@ static int linear_rw(struct kvmx_vcpu *vcpu, u64 la, void *buf,
 		case X86_WALK_OK:
 			break;
 		case X86_WALK_FAULT:
+			if (!queue_pf)
+				return -1;
 			kvmx_vendor->set_reg(vcpu, KVMX_CR2, res.fault_addr);
 			kvmx_queue_exception(vcpu, X86_VEC_PF, true,
 					     res.error_code);
@@ -392,6 +397,35 @@ static int linear_rw(struct kvmx_vcpu *vcpu, u64 la, void *buf,
 		len -= n;
 	}
 	return 0;
+}
+
+static int linear_rw(struct kvmx_vcpu *vcpu, u64 la, void *buf,
+		     unsigned int len, bool write)
+{
+	return linear_access(vcpu, la, buf, len, write ? X86_ACC_WRITE : 0,
+			     true);
+}
+
+/*
+ * The guest took #UD at linear address @la.  On AMD, VMCALL (Intel's
+ * hypercall) does that: as KVM does while KVM_X86_QUIRK_FIX_HYPERCALL_INSN
+ * is on (always, in kvmx), rewrite it to VMMCALL, which the guest then
+ * runs.  True when the guest should go on at the same RIP (rewritten, or
+ * the write queued #PF); false for #UD: another instruction, one that
+ * cannot be fetched again, or memory that cannot be written.
+ */
+bool kvmx_fix_hypercall(struct kvmx_vcpu *vcpu, u64 la)
+{
+	static const u8 vmcall[3] = { 0x0f, 0x01, 0xc1 };
+	static const u8 vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+	u8 insn[3];
+
+	if (linear_access(vcpu, la, insn, sizeof(insn), X86_ACC_FETCH, false) ||
+	    memcmp(insn, vmcall, sizeof(insn)))
+		return false;
+	memcpy(insn, vmmcall, sizeof(insn));
+	return !linear_rw(vcpu, la, insn, sizeof(insn), true) ||
+	       vcpu->arch.events.exception.injected;
 }
 
 /* ---- String port I/O ------------------------------------------------------ */

@@ -120,10 +120,53 @@ static void kvmx_guest_adjust_tsc(struct kvmx_vcpu *vcpu, s64 delta)
 	vcpu->arch.msr_tsc_adjust += delta;
 }
 
+/*
+ * KVM's PV MSRs and the KVM_FEATURE_* bit each needs under
+ * KVM_CAP_ENFORCE_PV_FEATURE_CPUID, for the VMM's accesses too.  kvmx does
+ * not emulate some of them: those #GP whatever the bits say.
+ */
+static bool kvmx_pv_msr_denied(struct kvmx_vcpu *vcpu, u32 msr)
+{
+	unsigned int feature;
+
+	switch (msr) {
+	case MSR_KVM_WALL_CLOCK:
+	case MSR_KVM_SYSTEM_TIME:
+		feature = KVM_FEATURE_CLOCKSOURCE;
+		break;
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		feature = KVM_FEATURE_CLOCKSOURCE2;
+		break;
+	case MSR_KVM_ASYNC_PF_EN:
+		feature = KVM_FEATURE_ASYNC_PF;
+		break;
+	case MSR_KVM_ASYNC_PF_INT:
+	case MSR_KVM_ASYNC_PF_ACK:
+		feature = KVM_FEATURE_ASYNC_PF_INT;
+		break;
+	case MSR_KVM_STEAL_TIME:
+		feature = KVM_FEATURE_STEAL_TIME;
+		break;
+	case MSR_KVM_PV_EOI_EN:
+		feature = KVM_FEATURE_PV_EOI;
+		break;
+	case MSR_KVM_POLL_CONTROL:
+		feature = KVM_FEATURE_POLL_CONTROL;
+		break;
+	default:
+		return false;
+	}
+	return !kvmx_guest_pv_has(vcpu, feature);
+}
+
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 {
 	struct kvm_segment seg;
 	int i;
+
+	if (kvmx_pv_msr_denied(vcpu, msr))
+		return 1;
 
 	if (kvmx_is_mce_msr(msr))
 		return kvmx_get_mce_msr(vcpu, msr, data, host);
@@ -256,6 +299,9 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 {
 	struct kvm_segment seg;
 	int i;
+
+	if (kvmx_pv_msr_denied(vcpu, msr))
+		return 1;
 
 	if (kvmx_is_apic_msr(vcpu, msr))
 		return kvmx_lapic_wrmsr(vcpu, msr, data);

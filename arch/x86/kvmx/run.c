@@ -266,7 +266,10 @@ static bool kvmx_long_mode_code(struct kvmx_vcpu *vcpu)
 /*
  * VMMCALL/VMCALL.  kvmx offers no hypercall but the no-op that KVM keeps
  * for old guests; the rest get -KVM_ENOSYS, or -KVM_EPERM from user mode,
- * truncated to 32 bits outside 64-bit code, as KVM returns them.
+ * truncated to 32 bits outside 64-bit code, as KVM returns them.  The
+ * hypercalls KVM_CAP_ENFORCE_PV_FEATURE_CPUID gates (KICK_CPU, SEND_IPI,
+ * SCHED_YIELD) are among the -KVM_ENOSYS ones: should one be added, gate it
+ * with kvmx_guest_pv_has().
  */
 static void kvmx_emulate_hypercall(struct kvmx_vcpu *vcpu)
 {
@@ -355,6 +358,10 @@ static int kvmx_handle_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 	case KVMX_EXIT_HYPERCALL:
 		kvmx_emulate_hypercall(vcpu);
 		return kvmx_skip_insn(vcpu, exit);
+	case KVMX_EXIT_UD_FAULT:
+		if (kvmx_fix_hypercall(vcpu, kvmx_linear_rip(vcpu)))
+			return 1;
+		fallthrough;
 	case KVMX_EXIT_UD:
 		kvmx_queue_exception(vcpu, UD_VECTOR, false, 0);
 		return 1;

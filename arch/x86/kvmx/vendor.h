@@ -54,6 +54,7 @@ enum kvmx_exit_reason {
 	KVMX_EXIT_EXCEPTION,	/* an intercepted exception (guest debug) */
 	KVMX_EXIT_IRQ_WINDOW,
 	KVMX_EXIT_UD,		/* instruction the guest may not run: inject #UD */
+	KVMX_EXIT_UD_FAULT,	/* the guest took #UD (SVM): maybe a VMCALL */
 	KVMX_EXIT_NOP,		/* instruction run as a NOP: just skip it */
 	KVMX_EXIT_RDPMC,
 	KVMX_EXIT_UNKNOWN,

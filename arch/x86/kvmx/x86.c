@@ -115,6 +115,7 @@ long kvmx_arch_check_extension(struct kvmx_vm *vm, long ext)
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_SET_BOOT_CPU_ID:
 	case KVM_CAP_VCPU_ATTRIBUTES:
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 		return 1;
 	case KVM_CAP_XSAVE:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
@@ -413,6 +414,22 @@ static int kvmx_vcpu_device_attr(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 	return 0;
 }
 
+/* KVM_ENABLE_CAP on a vCPU; an unknown capability is EINVAL, as in KVM. */
+static int kvmx_vcpu_enable_cap(struct kvmx_vcpu *vcpu,
+				const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+		/* The bits were read at KVM_SET_CPUID2; any args[0] but 0 is on. */
+		vcpu->arch.pv_enforce = !!cap->args[0];
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 			  unsigned long arg)
 {
@@ -443,8 +460,7 @@ long kvmx_arch_vcpu_ioctl(struct kvmx_vcpu *vcpu, unsigned int ioctl,
 
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
-		/* No per-vCPU capability to enable yet, as KVM says: EINVAL. */
-		return -EINVAL;
+		return kvmx_vcpu_enable_cap(vcpu, &cap);
 	}
 	case KVM_TRANSLATE: {
 		struct kvm_translation tr;

@@ -48,6 +48,7 @@ int kvmx_complete_mmio(struct kvmx_vcpu *vcpu);
 int kvmx_string_pio(struct kvmx_vcpu *vcpu, const struct kvmx_exit *exit);
 int kvmx_complete_string_pio(struct kvmx_vcpu *vcpu);
 int kvmx_translate(struct kvmx_vcpu *vcpu, struct kvm_translation *tr);
+bool kvmx_fix_hypercall(struct kvmx_vcpu *vcpu, u64 la);
 
 /* regs.c: the state ioctls */
 u64 kvmx_supported_xcr0(void);
@@ -66,6 +67,13 @@ int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu);
 struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
 					 u32 index);
+
+/* A KVM_FEATURE_* the guest may use: all, unless the VMM enforces CPUID. */
+static inline bool kvmx_guest_pv_has(struct kvmx_vcpu *vcpu,
+				     unsigned int feature)
+{
+	return !vcpu->arch.pv_enforce || (vcpu->arch.pv_features & BIT(feature));
+}
 
 /* msr.c */
 int kvmx_emulate_msr(struct kvmx_vcpu *vcpu, bool write);

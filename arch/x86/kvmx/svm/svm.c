@@ -382,7 +382,8 @@ static int svm_set_reg(struct kvmx_vcpu *vcpu, enum kvmx_vreg reg, u64 val)
 static void svm_set_intercepts(struct kvmx_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u32 exceptions = BIT(MC_VECTOR);
+	/* #UD: the guest's VMCALL is rewritten to VMMCALL, as in KVM. */
+	u32 exceptions = BIT(MC_VECTOR) | BIT(UD_VECTOR);
 
 	if (vcpu->arch.guest_debug & KVM_GUESTDBG_ENABLE) {
 		if (vcpu->arch.guest_debug &
@@ -748,6 +749,9 @@ static void svm_decode_exit(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit)
 		exit->reason = KVMX_EXIT_EXCEPTION;
 		exit->exception.vector = code - SVM_EXIT_EXCP_BASE;
 		exit->exception.dr6 = vmcb->save.dr6;
+		break;
+	case SVM_EXIT_EXCP_BASE + UD_VECTOR:
+		exit->reason = KVMX_EXIT_UD_FAULT;
 		break;
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
 		/* The host's machine-check handler has already run. */

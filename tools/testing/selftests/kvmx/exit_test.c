@@ -24,6 +24,8 @@
  *  - an unknown hypercall (VMCALL on Intel, VMMCALL on AMD) returns
  *    -KVM_ENOSYS (-1000) in RAX, truncated to 32 bits outside 64-bit
  *    mode, and KVM_HC_VAPIC_POLL_IRQ returns 0;
+ *  - on AMD, the guest's VMCALL works too: KVM rewrites it to VMMCALL in
+ *    guest memory (KVM_X86_QUIRK_FIX_HYPERCALL_INSN, on by default);
  *  - MOV to or from a GPA outside every memslot is KVM_EXIT_MMIO with the
  *    address, length, direction and data; read data from the host
  *    reaches the guest's register.
@@ -31,7 +33,8 @@
  * Reference: api.rst 4.10 (KVM_RUN), 4.14 (KVM_SET_SIGNAL_MASK), 4.56
  * (KVM_SET_GUEST_DEBUG), 5 (immediate_exit, KVM_EXIT_*), hypercalls.rst;
  * 6.1 code: kvm_arch_vcpu_ioctl_run(), vcpu_run(), kvm_emulate_hypercall()
- * in arch/x86/kvm/x86.c, shutdown_interception(), bp_interception() and
+ * and emulator_fix_hypercall() in arch/x86/kvm/x86.c, ud_interception(),
+ * shutdown_interception(), bp_interception() and
  * db_interception() in svm/svm.c, handle_exception_nmi() and
  * handle_triple_fault() in vmx/vmx.c.
  */
@@ -499,6 +502,27 @@ TEST_F(exit, hypercall)
 	patch_hypercall(g, GUEST_ADDR(hc32_code, hc32_a));
 	ASSERT_EQ(GUEST_PORT_DONE, guest_run_report(g, &regs)) TH_LOG("%s", guest_exit_str(g));
 	EXPECT_EQ((uint32_t)-KVM_ENOSYS, regs.rax);
+}
+
+TEST_F(exit, hypercall_vmcall_on_amd)
+{
+	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 };
+	static const uint8_t vmmcall[3] = { 0x0f, 0x01, 0xd9 };
+	struct guest *g = &self->g;
+	struct kvm_regs regs;
+	uint64_t a = GUEST_ADDR(hc64_code, hc64_a);
+	uint64_t b = GUEST_ADDR(hc64_code, hc64_b);
+
+	if (host_is_vmx())
+		SKIP(return, "Intel: VMCALL is the native instruction");
+	ASSERT_EQ(0, guest_start(g, GUEST_MODE_LONG64, hc64_code, hc64_code_end));
+	memcpy(guest_ptr(g, a), vmcall, 3);
+	memcpy(guest_ptr(g, b), vmcall, 3);
+	ASSERT_EQ(GUEST_PORT_DONE, guest_run_report(g, &regs)) TH_LOG("%s", guest_exit_str(g));
+	EXPECT_EQ((uint64_t)-KVM_ENOSYS, regs.r8);
+	EXPECT_EQ(0, regs.r9);
+	EXPECT_EQ(0, memcmp(guest_ptr(g, a), vmmcall, 3));
+	EXPECT_EQ(0, memcmp(guest_ptr(g, b), vmmcall, 3));
 }
 
 #define MMIO_GPA	0xc0000000ULL

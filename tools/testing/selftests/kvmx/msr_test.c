@@ -27,20 +27,28 @@
  *    attribute, EFAULT for a bad address; the guest's RDTSC is host TSC
  *    + the offset set (+/- 180 s worth of cycles); a vCPU created later
  *    starts from that offset too.
+ *  - KVM_CAP_ENFORCE_PV_FEATURE_CPUID (a vCPU KVM_ENABLE_CAP; flags must
+ *    be 0): with CPUID 0x40000001.EAX = 0, RDMSR/WRMSR of
+ *    MSR_KVM_SYSTEM_TIME_NEW #GP in the guest and fail from the VMM; with
+ *    KVM_FEATURE_CLOCKSOURCE2 set they work.
  *
  * SYSENTER_ESP/EIP values fit in 32 bits: on AMD, KVM keeps only the low
  * half unless the guest's CPUID says Intel (svm_set_msr()).
  *
  * Reference: api.rst 4.3 (KVM_GET_MSR_INDEX_LIST), 4.18-4.19
- * (KVM_GET/SET_MSRS); 6.1 code: msrs_to_save_all[], emulated_msrs_all[],
- * msr_io(), __msr_io(), kvm_set_msr_common(), kvm_emulate_rdmsr(),
- * kvm_vcpu_ioctl_device_attr() in arch/x86/kvm/x86.c;
- * Documentation/virt/kvm/devices/vcpu.rst 4 (KVM_VCPU_TSC_CTRL).
+ * (KVM_GET/SET_MSRS), 8.28 (KVM_CAP_ENFORCE_PV_FEATURE_CPUID); 6.1 code:
+ * msrs_to_save_all[], emulated_msrs_all[], msr_io(), __msr_io(),
+ * kvm_set_msr_common(), kvm_emulate_rdmsr(), kvm_vcpu_ioctl_enable_cap(),
+ * kvm_vcpu_ioctl_device_attr() in arch/x86/kvm/x86.c,
+ * kvm_update_pv_runtime() in cpuid.c; Documentation/virt/kvm/devices/
+ * vcpu.rst 4 (KVM_VCPU_TSC_CTRL).
  */
 #include "kvmx_util.h"
 #include "guest/guest.h"
 #include "kselftest_harness.h"
 #include <x86intrin.h>
+
+#include <asm/kvm_para.h>
 
 #define MSR_IA32_TSC		0x00000010
 #define MSR_PLATFORM_INFO	0x000000ce
@@ -553,6 +561,81 @@ TEST_F(msr, tsc_offset_guest_rdtsc)
 				      KVM_VCPU_TSC_OFFSET, &got));
 		EXPECT_EQ(offsets[i], got);
 	}
+}
+
+
+/*
+ * Give the vCPU @pv_features in CPUID 0x40000001.EAX and enforce them;
+ * then the guest's WRMSR and RDMSR of MSR_KVM_SYSTEM_TIME_NEW, with the
+ * pvclock page off (bit 0 clear), work or #GP.
+ */
+static void pv_enforce_case(struct __test_metadata *_metadata,
+			    struct guest *g, uint32_t pv_features, bool ok)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .args = { 1 },
+	};
+	struct kvm_cpuid_entry2 *e = cpuid_find(g->cpuid, KVM_CPUID_FEATURES, 0);
+	const uint64_t gpa = 0x5000;
+	struct kvm_regs regs;
+	uint64_t v;
+	int i;
+
+	ASSERT_NE(NULL, e);
+	e->eax = pv_features;
+	ASSERT_EQ(0, KVM_IOCTL(g->vcpu, KVM_SET_CPUID2, g->cpuid));
+	ASSERT_EQ(0, KVM_IOCTL(g->vcpu, KVM_ENABLE_CAP, &cap));
+	/* The VMM is held to the same bits. */
+	EXPECT_EQ(ok, vcpu_get_msr(g, MSR_KVM_SYSTEM_TIME_NEW, &v));
+
+	for (i = 0; i < 2; i++) {
+		bool write = !i;
+
+		ASSERT_EQ(0, guest_start(g, GUEST_MODE_LONG64, msr_gp_code,
+					 msr_gp_code_end));
+		ASSERT_EQ(0, vcpu_get_regs(g, &regs));
+		regs.rbx = MSR_KVM_SYSTEM_TIME_NEW;
+		regs.rsi = gpa;
+		regs.r8 = write;
+		ASSERT_EQ(0, vcpu_set_regs(g, &regs));
+		if (ok) {
+			v = guest_run_done(g);
+			if (!write)
+				EXPECT_EQ(gpa, v);
+			continue;
+		}
+		ASSERT_EQ(GUEST_PORT_EXC, guest_run_report(g, &regs))
+			TH_LOG("%s", guest_exit_str(g));
+		EXPECT_EQ(13, regs.rax);	/* #GP */
+		EXPECT_EQ(write ? GUEST_ADDR(msr_gp_code, gp_wrmsr) :
+			  GUEST_ADDR(msr_gp_code, gp_rdmsr), regs.rcx);
+	}
+	if (ok) {
+		ASSERT_EQ(1, vcpu_get_msr(g, MSR_KVM_SYSTEM_TIME_NEW, &v));
+		EXPECT_EQ(gpa, v);
+	}
+}
+
+TEST_F(msr, enforce_pv_feature_cpuid)
+{
+	struct kvm_enable_cap flagged = {
+		.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .flags = 1,
+		.args = { 1 },
+	};
+	struct guest g2;
+	int r;
+
+	if (kvm_check_cap(self->g.kvm, KVM_CAP_ENFORCE_PV_FEATURE_CPUID) <= 0)
+		SKIP(return, "no KVM_CAP_ENFORCE_PV_FEATURE_CPUID");
+	EXPECT_EQ(-EINVAL, KVM_IOCTL(self->g.vcpu, KVM_ENABLE_CAP, &flagged));
+
+	pv_enforce_case(_metadata, &self->g, 0, false);
+
+	/* CPUID is frozen once the vCPU ran: a new one for the other case. */
+	r = guest_create(&g2, 0);
+	ASSERT_EQ(0, r) TH_LOG("guest_create: %s", strerror(-r));
+	pv_enforce_case(_metadata, &g2, 1u << KVM_FEATURE_CLOCKSOURCE2, true);
+	guest_destroy(&g2);
 }
 
 TEST_HARNESS_MAIN
