@@ -47,6 +47,7 @@ for arg in $(cat /proc/cmdline); do
 	kvmx.vmm_timeout=*) export VMM_TIMEOUT=${arg#*=} ;;
 	kvmx.vmm_stall=*) export VMM_STALL=${arg#*=} ;;
 	kvmx.vmm_strace=*) export VMM_STRACE=${arg#*=} ;;
+	kvmx.vmm_retry=*) export VMM_RETRY=${arg#*=} ;;
 	kvmx.vmm_repeat=*) export VMM_REPEAT=${arg#*=} ;;
 	kvmx.bench=*) BENCH=${arg#*=} ;;
 	esac

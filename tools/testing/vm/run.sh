@@ -20,6 +20,7 @@
 #      VMM_TIMEOUT per nested run (guest seconds, default 240; Bochs 2400);
 #      VMM_STALL kill a nested run silent that long (90; Bochs 600);
 #      VMM_STRACE=1|0|auto (default auto: rerun an early failure under strace);
+#      VMM_RETRY=0: a failed nested run is not tried a second time;
 #      VMM_REPEAT=n every nested run n times, NOTESTS=1 no tests but those;
 #      STALL: end the boot after that many seconds without console output;
 #      EXTRA_TESTS a directory of more tests (default
@@ -94,7 +95,7 @@ CMDLINE="console=ttyS0 tsc=reliable panic=-1 log_buf_len=8M sysrq_always_enabled
 CMDLINE="$CMDLINE kvmx.timeout=$TIMEOUT kvmx.oracle=$ORACLE kvmx.demo=$DEMO"
 # MODARGS="a=1 dyndbg=+p": parameters for insmod kvmx.ko.
 for a in ${MODARGS:-}; do CMDLINE="$CMDLINE kvmx.modarg=$a"; done
-CMDLINE="$CMDLINE kvmx.vmm=$VMM kvmx.vmm_timeout=$VMM_TIMEOUT${VMM_STRACE:+ kvmx.vmm_strace=$VMM_STRACE}"
+CMDLINE="$CMDLINE kvmx.vmm=$VMM kvmx.vmm_timeout=$VMM_TIMEOUT${VMM_STRACE:+ kvmx.vmm_strace=$VMM_STRACE}${VMM_RETRY:+ kvmx.vmm_retry=$VMM_RETRY}"
 CMDLINE="$CMDLINE${VMM_STALL:+ kvmx.vmm_stall=$VMM_STALL}"
 CMDLINE="$CMDLINE${VMM_REPEAT:+ kvmx.vmm_repeat=$VMM_REPEAT}${NOTESTS:+ kvmx.notests=1}"
 [ "${BENCH:-0}" = 1 ] && CMDLINE="$CMDLINE kvmx.bench=1${BENCH_ARGS:+ $BENCH_ARGS}"

@@ -26,7 +26,7 @@
 # s without console output (90); VMM_STRACE 1 always / 0 never / auto
 # (default: rerun under strace when QEMU failed by itself within 60 s);
 # VMM_REPEAT all of it that many times (chasing a rare failure);
-# VMM_RETRY=0: no second try after a stall (default 1: one more).
+# VMM_RETRY=0: no second try after a failed run (default 1: one more).
 # VMM_LIVE=1 (make demo): the nested console goes out as it grows, not
 # after QEMU's exit, so whoever watches the outer console sees Linux boot.
 # It also gives the nested kernel an early console, so its first line
@@ -170,38 +170,10 @@ run() {
 	fi
 }
 
-i=0
-while [ $i -lt "${VMM_REPEAT:-1}" ]; do i=$((i + 1))
-grep -v '^#' /vmm/variants | while read -r name opts; do
-	[ -n "$name" ] || continue
-	case ",$SEL," in ,all,|*,$name,*) ;; *) continue ;; esac
-	tag=$name-$BE dir=/tmp/vmm/$name-$BE
-	mark "@@VMM-BEGIN $name $BE"
-	st=0; [ "$STRACE" = 1 ] && st=1
-	# shellcheck disable=SC2086 # opts: one word per option
-	run "$dir" "$tag" $st $opts
-	# A nested boot that stalls is run once more, in the open: under TCG
-	# one in 15-20 loaded boots stalls, on kvmx and on KVM alike, some
-	# with the outer CPU taking no interrupt at all (an RCU stall, no
-	# NMI backtrace).  The first try's state stays in the log, and the
-	# result line says the boot was retried; a second stall fails.
-	retried=
-	if [ -n "$KILLED" ] && [ "${VMM_RETRY:-1}" = 1 ]; then
-		retried="retried after: $KILLED"
-		echo "# $name on $BE: $KILLED; what it looked like, then once more:"
-		prefix vmm "$dir/console" 40
-		prefix stack "$dir/stack"
-		prefix mon "$dir/monitor"
-		# shellcheck disable=SC2086
-		run "$dir" "$tag" $st $opts
-	fi
-	[ "${VMM_LIVE:-0}" = 1 ] || prefix vmm "$dir/console"
-	prefix qemu "$dir/qemu.log"
-	prefix kmsg "$dir/kmsg"
-	prefix stack "$dir/stack"
-	prefix mon "$dir/monitor"
-	[ "$st" = 1 ] && prefix strace "$dir/strace" 60
-
+# verdict <dir> <tag>: set why to what went wrong with the last run (empty
+# if it is ok).
+verdict() {
+	local dir=$1 tag=$2 disk con
 	disk=$(dd if="$dir/disk.img" bs=64 count=1 2>/dev/null | tr -d '\000' | head -n 1)
 	con=$(tr -d '\r' <"$dir/console")
 	why=
@@ -218,6 +190,45 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	elif [ "$RC" != 0 ]; then
 		why="qemu rc=$RC after the inner guest was done"
 	fi
+}
+
+i=0
+while [ $i -lt "${VMM_REPEAT:-1}" ]; do i=$((i + 1))
+grep -v '^#' /vmm/variants | while read -r name opts; do
+	[ -n "$name" ] || continue
+	case ",$SEL," in ,all,|*,$name,*) ;; *) continue ;; esac
+	tag=$name-$BE dir=/tmp/vmm/$name-$BE
+	mark "@@VMM-BEGIN $name $BE"
+	st=0; [ "$STRACE" = 1 ] && st=1
+	# shellcheck disable=SC2086 # opts: one word per option
+	run "$dir" "$tag" $st $opts
+	verdict "$dir" "$tag"
+	# A nested boot that fails is run once more, in the open: under TCG
+	# about one loaded boot in 20 stalls or resets (a triple fault), on
+	# kvmx and on KVM alike, some with the outer CPU taking no interrupt
+	# at all (an RCU stall, no NMI backtrace).  The first try's state
+	# stays in the log (with kvmx's "triple fault at RIP" line, if any),
+	# and the result line says the boot was retried; a second failure
+	# fails.
+	retried=
+	if [ -n "$why" ] && [ "${VMM_RETRY:-1}" = 1 ]; then
+		retried="retried after: $why"
+		echo "# $name on $BE: $why; what it looked like, then once more:"
+		prefix vmm "$dir/console" 40
+		prefix qemu "$dir/qemu.log" 20
+		prefix kmsg "$dir/kmsg"
+		prefix stack "$dir/stack"
+		prefix mon "$dir/monitor"
+		# shellcheck disable=SC2086
+		run "$dir" "$tag" $st $opts
+		verdict "$dir" "$tag"
+	fi
+	[ "${VMM_LIVE:-0}" = 1 ] || prefix vmm "$dir/console"
+	prefix qemu "$dir/qemu.log"
+	prefix kmsg "$dir/kmsg"
+	prefix stack "$dir/stack"
+	prefix mon "$dir/monitor"
+	[ "$st" = 1 ] && prefix strace "$dir/strace" 60
 
 	# An early failure of QEMU itself: once more under strace, for the
 	# last KVM ioctls and exits (strace decodes KVM_RUN exit reasons).
