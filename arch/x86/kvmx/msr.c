@@ -27,10 +27,11 @@ static const u32 kvmx_msrs_to_save[] = {
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_IA32_TSC_ADJUST, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
+	MSR_IA32_PERF_CAPABILITIES,
 };
 
 static const u32 kvmx_feature_msrs[] = {
-	MSR_IA32_UCODE_REV,
+	MSR_IA32_UCODE_REV, MSR_IA32_PERF_CAPABILITIES,
 };
 
 static int kvmx_mtrr_index(u32 msr)
@@ -160,6 +161,14 @@ static bool kvmx_pv_msr_denied(struct kvmx_vcpu *vcpu, u32 msr)
 	return !kvmx_guest_pv_has(vcpu, feature);
 }
 
+/* CPUID.1:ECX.PDCM: the guest may read IA32_PERF_CAPABILITIES. */
+static bool kvmx_guest_has_pdcm(struct kvmx_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, 1, 0);
+
+	return e && (e->ecx & BIT(15));
+}
+
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 {
 	struct kvm_segment seg;
@@ -223,6 +232,12 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 		break;
 	case MSR_MISC_FEATURES_ENABLES:
 		*data = vcpu->arch.msr_misc_features;
+		break;
+	case MSR_IA32_PERF_CAPABILITIES:
+		/* No PMU: no capability.  The guest reads it only with PDCM. */
+		if (!host && !kvmx_guest_has_pdcm(vcpu))
+			return 1;
+		*data = 0;
 		break;
 	case MSR_IA32_CR_PAT:
 		*data = kvmx_vendor->get_reg(vcpu, KVMX_PAT);
@@ -397,6 +412,11 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 			return 1;
 		vcpu->arch.msr_misc_features = data;
 		break;
+	case MSR_IA32_PERF_CAPABILITIES:
+		/* Only the VMM sets it, only to what is supported: nothing. */
+		if (!host || data)
+			return 1;
+		break;
 	case MSR_IA32_CR_PAT:
 		if (!kvmx_pat_valid(data))
 			return 1;
@@ -516,10 +536,16 @@ long kvmx_get_msr_index_list(struct kvm_msr_list __user *argp, bool feature)
 /* KVM_GET_MSRS on /dev/kvm: the feature MSRs. */
 static int kvmx_get_feature_msr(u32 msr, u64 *data)
 {
-	if (msr != MSR_IA32_UCODE_REV)
+	switch (msr) {
+	case MSR_IA32_UCODE_REV:
+		*data = 0x100000000ULL;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		*data = 0;	/* no PMU */
+		return 0;
+	default:
 		return 1;
-	*data = 0x100000000ULL;
-	return 0;
+	}
 }
 
 static int kvmx_msr_batch(struct kvmx_vcpu *vcpu, struct kvm_msrs __user *argp,
