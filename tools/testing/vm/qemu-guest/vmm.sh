@@ -204,9 +204,9 @@ grep -v '^#' /vmm/variants | while read -r name opts; do
 	run "$dir" "$tag" $st $opts
 	verdict "$dir" "$tag"
 	# A nested boot that fails is run once more, in the open: under TCG
-	# about one loaded boot in 20 stalls or resets (a triple fault), on
-	# kvmx and on KVM alike, some with the outer CPU taking no interrupt
-	# at all (an RCU stall, no NMI backtrace).  The first try's state
+	# about one loaded boot in 20-30 stalls (seen on kvmx and on KVM, some
+	# with the outer CPU taking no interrupt at all: an RCU stall, no NMI
+	# backtrace) or, on kvmx, resets (a triple fault; not understood).  The first try's state
 	# stays in the log (with kvmx's "triple fault at RIP" line, if any),
 	# and the result line says the boot was retried; a second failure
 	# fails.
