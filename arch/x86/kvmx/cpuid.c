@@ -228,6 +228,26 @@ struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
 			  false);
 }
 
+/* Whether the guest's CPUID leaf @fn (subleaf 0) has @mask in @reg. */
+bool kvmx_guest_cpuid_has(struct kvmx_vcpu *vcpu, u32 fn,
+			  enum cpuid_regs_idx reg, u32 mask)
+{
+	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, fn, 0);
+
+	if (!e)
+		return false;
+	switch (reg) {
+	case CPUID_EAX:
+		return e->eax & mask;
+	case CPUID_EBX:
+		return e->ebx & mask;
+	case CPUID_ECX:
+		return e->ecx & mask;
+	default:
+		return e->edx & mask;
+	}
+}
+
 static void cpuid_set_bit(u32 *reg, unsigned int bit, bool on)
 {
 	if (on)

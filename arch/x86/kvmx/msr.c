@@ -18,6 +18,9 @@
 
 #define KVMX_MAX_IO_MSRS	256
 
+#define CPUID1_ECX_PDCM		BIT(15)	/* IA32_PERF_CAPABILITIES */
+#define CPUID7_EBX_TSC_ADJUST	BIT(1)	/* IA32_TSC_ADJUST */
+
 /* What KVM_GET_MSR_INDEX_LIST reports: every MSR a VMM should migrate. */
 static const u32 kvmx_msrs_to_save[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
@@ -91,14 +94,6 @@ static bool kvmx_is_apic_msr(struct kvmx_vcpu *vcpu, u32 msr)
 	       (msr >= APIC_BASE_MSR && msr < APIC_BASE_MSR + 0x100);
 }
 
-/* CPUID.7.0:EBX[1]: the guest was given IA32_TSC_ADJUST. */
-static bool kvmx_guest_has_tsc_adjust(struct kvmx_vcpu *vcpu)
-{
-	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, 7, 0);
-
-	return e && (e->ebx & BIT(1));
-}
-
 /*
  * The guest's TSC becomes host TSC + @offset (no scaling).  kvmclock's page
  * holds a guest TSC value: refresh it before the guest runs again.
@@ -159,14 +154,6 @@ static bool kvmx_pv_msr_denied(struct kvmx_vcpu *vcpu, u32 msr)
 		return false;
 	}
 	return !kvmx_guest_pv_has(vcpu, feature);
-}
-
-/* CPUID.1:ECX.PDCM: the guest may read IA32_PERF_CAPABILITIES. */
-static bool kvmx_guest_has_pdcm(struct kvmx_vcpu *vcpu)
-{
-	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, 1, 0);
-
-	return e && (e->ecx & BIT(15));
 }
 
 int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
@@ -235,7 +222,8 @@ int kvmx_get_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 *data, bool host)
 		break;
 	case MSR_IA32_PERF_CAPABILITIES:
 		/* No PMU: no capability.  The guest reads it only with PDCM. */
-		if (!host && !kvmx_guest_has_pdcm(vcpu))
+		if (!host && !kvmx_guest_cpuid_has(vcpu, 1, CPUID_ECX,
+						   CPUID1_ECX_PDCM))
 			return 1;
 		*data = 0;
 		break;
@@ -385,7 +373,8 @@ int kvmx_set_msr(struct kvmx_vcpu *vcpu, u32 msr, u64 data, bool host)
 		break;
 	case MSR_IA32_TSC_ADJUST:
 		/* Without the CPUID bit, KVM drops the write. */
-		if (!kvmx_guest_has_tsc_adjust(vcpu))
+		if (!kvmx_guest_cpuid_has(vcpu, 7, CPUID_EBX,
+					  CPUID7_EBX_TSC_ADJUST))
 			break;
 		/* The VMM restores the value; the guest moves its TSC with it. */
 		if (!host)

@@ -4,6 +4,7 @@
 #define KVMX_X86_H
 
 #include <asm/msr-index.h>
+#include <asm/processor.h>	/* enum cpuid_regs_idx */
 
 #include "kvmx.h"
 #include "vendor.h"
@@ -67,6 +68,8 @@ int kvmx_get_cpuid2(struct kvmx_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmx_emulate_cpuid(struct kvmx_vcpu *vcpu);
 struct kvm_cpuid_entry2 *kvmx_find_cpuid(struct kvmx_vcpu *vcpu, u32 fn,
 					 u32 index);
+bool kvmx_guest_cpuid_has(struct kvmx_vcpu *vcpu, u32 fn,
+			  enum cpuid_regs_idx reg, u32 mask);
 
 /* A KVM_FEATURE_* the guest may use: all, unless the VMM enforces CPUID. */
 static inline bool kvmx_guest_pv_has(struct kvmx_vcpu *vcpu,

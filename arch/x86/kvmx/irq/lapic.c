@@ -97,13 +97,6 @@ static bool sw_enabled(struct kvmx_lapic *apic)
 	return reg_get(apic, APIC_SPIV) & APIC_SPIV_APIC_ENABLED;
 }
 
-static bool guest_cpuid_ecx1(struct kvmx_vcpu *vcpu, u32 bit)
-{
-	struct kvm_cpuid_entry2 *e = kvmx_find_cpuid(vcpu, 1, 0);
-
-	return e && (e->ecx & bit);
-}
-
 /* Six LVTs, seven with CMCI (MCG_CMCI_P), as KVM. */
 static int nr_lvt(struct kvmx_vcpu *vcpu)
 {
@@ -120,7 +113,7 @@ static u32 lapic_update_version(struct kvmx_lapic *apic)
 	 * As KVM: no directed EOI with the in-kernel IOAPIC, which (as the
 	 * 82093AA) has no EOI register to finish a level interrupt with.
 	 */
-	if (guest_cpuid_ecx1(vcpu, CPUID1_ECX_X2APIC) &&
+	if (kvmx_guest_cpuid_has(vcpu, 1, CPUID_ECX, CPUID1_ECX_X2APIC) &&
 	    vcpu->vm->arch.irqchip != KVMX_IRQCHIP_KERNEL)
 		v |= APIC_LVR_DIRECTED_EOI;
 	reg_set(apic, APIC_LVR, v);
@@ -302,7 +295,7 @@ static void lapic_send_ipi(struct kvmx_lapic *apic, u32 low, u32 high)
 
 static u32 timer_mode_mask(struct kvmx_vcpu *vcpu)
 {
-	if (guest_cpuid_ecx1(vcpu, CPUID1_ECX_TSC_DEADLINE))
+	if (kvmx_guest_cpuid_has(vcpu, 1, CPUID_ECX, CPUID1_ECX_TSC_DEADLINE))
 		return APIC_LVT_TIMER_PERIODIC | APIC_LVT_TIMER_TSCDEADLINE;
 	return APIC_LVT_TIMER_PERIODIC;
 }
@@ -812,7 +805,7 @@ static u64 apic_base_reserved(struct kvmx_vcpu *vcpu)
 	}
 	if (maxphy < 64)
 		r |= ~0ULL << maxphy;
-	if (!guest_cpuid_ecx1(vcpu, CPUID1_ECX_X2APIC))
+	if (!kvmx_guest_cpuid_has(vcpu, 1, CPUID_ECX, CPUID1_ECX_X2APIC))
 		r |= X2APIC_ENABLE;
 	return r;
 }
