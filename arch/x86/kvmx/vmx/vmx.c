@@ -1466,33 +1466,28 @@ static void vmx_inject(struct kvmx_vcpu *vcpu, const struct kvmx_event *ev)
 	vmx_put_vmcs();
 }
 
-static void vmx_set_irq_window(struct kvmx_vcpu *vcpu, bool on)
+/* Set or clear @bit of the VMCS's processor-based controls (loaded). */
+static void vmx_set_exec_bit(struct vmx_vcpu *vmx, u32 bit, bool on)
 {
-	struct vmx_vcpu *vmx = vmx_get_vmcs(vcpu);
-	u32 exec = vmx->exec & ~CPU_BASED_INTR_WINDOW_EXITING;
+	u32 exec = on ? vmx->exec | bit : vmx->exec & ~bit;
 
-	/* Exits as soon as RFLAGS.IF is set and no STI/MOV SS shadow. */
-	if (on)
-		exec |= CPU_BASED_INTR_WINDOW_EXITING;
 	if (exec != vmx->exec) {
 		vmx->exec = exec;
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, exec);
 	}
+}
+
+/* Exits as soon as RFLAGS.IF is set and no STI/MOV SS shadow. */
+static void vmx_set_irq_window(struct kvmx_vcpu *vcpu, bool on)
+{
+	vmx_set_exec_bit(vmx_get_vmcs(vcpu), CPU_BASED_INTR_WINDOW_EXITING, on);
 	vmx_put_vmcs();
 }
 
+/* Exits once virtual NMIs are unblocked and no MOV SS/STI shadow. */
 static void vmx_set_nmi_window(struct kvmx_vcpu *vcpu, bool on)
 {
-	struct vmx_vcpu *vmx = vmx_get_vmcs(vcpu);
-	u32 exec = vmx->exec & ~CPU_BASED_NMI_WINDOW_EXITING;
-
-	/* Exits once virtual NMIs are unblocked and no MOV SS/STI shadow. */
-	if (on)
-		exec |= CPU_BASED_NMI_WINDOW_EXITING;
-	if (exec != vmx->exec) {
-		vmx->exec = exec;
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, exec);
-	}
+	vmx_set_exec_bit(vmx_get_vmcs(vcpu), CPU_BASED_NMI_WINDOW_EXITING, on);
 	vmx_put_vmcs();
 }
 
@@ -1755,8 +1750,7 @@ static void vmx_decode_exit(struct kvmx_vcpu *vcpu, struct vmx_vcpu *vmx,
 		exit->reason = KVMX_EXIT_IRQ_WINDOW;
 		break;
 	case EXIT_REASON_NMI_WINDOW:
-		vmx->exec &= ~CPU_BASED_NMI_WINDOW_EXITING;
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->exec);
+		vmx_set_exec_bit(vmx, CPU_BASED_NMI_WINDOW_EXITING, false);
 		exit->reason = KVMX_EXIT_NONE;
 		break;
 	case EXIT_REASON_TRIPLE_FAULT:
@@ -2078,10 +2072,8 @@ static void vmx_run(struct kvmx_vcpu *vcpu, struct kvmx_exit *exit,
 	if (vmx_exit_has_insn_len(reason))
 		exit->insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
 	vmx_decode_exit(vcpu, vmx, exit, reason);
-	if (exit->reason == KVMX_EXIT_IRQ_WINDOW) {
-		vmx->exec &= ~CPU_BASED_INTR_WINDOW_EXITING;
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->exec);
-	}
+	if (exit->reason == KVMX_EXIT_IRQ_WINDOW)
+		vmx_set_exec_bit(vmx, CPU_BASED_INTR_WINDOW_EXITING, false);
 }
 
 const struct kvmx_vendor_ops kvmx_vmx_ops = {
