@@ -585,23 +585,20 @@ static bool svm_window_step(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
 	/* The step's exit comes first; the next entry asks again. */
 	if (irq_shadow)
 		svm_set_irq_window(vcpu, false);
-	if (vcpu->arch.rflags & X86_EFLAGS_TF) {
-		if (dbg & KVM_GUESTDBG_ENABLE)
-			return false;	/* stepping already, or the debugger's */
-		vmcb->control.intercepts[INTERCEPT_EXCEPTION] |= BIT(DB_VECTOR);
-		*stepping = true;
-		return false;
-	}
-	vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	if ((vcpu->arch.rflags & X86_EFLAGS_TF) && (dbg & KVM_GUESTDBG_ENABLE))
+		return false;	/* stepping already, or the debugger's */
 	vmcb->control.intercepts[INTERCEPT_EXCEPTION] |= BIT(DB_VECTOR);
 	*stepping = true;
+	if (vcpu->arch.rflags & X86_EFLAGS_TF)
+		return false;	/* the guest's own step exits for us too */
+	vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
 	return true;
 }
 
 /* Take back the borrowed TF and RF, and swallow the #DB that was ours. */
 static void svm_window_step_done(struct kvmx_vcpu *vcpu, struct svm_vcpu *svm,
-			      struct kvmx_exit *exit, bool own_tf, u64 rflags,
-			      u64 dr6)
+				 struct kvmx_exit *exit, bool own_tf,
+				 u64 rflags, u64 dr6)
 {
 	struct vmcb *vmcb = svm->vmcb;
 
