@@ -82,7 +82,7 @@ static int kvmx_vm_release(struct inode *inode, struct file *filp)
 }
 
 /*
- * KVM_CAP_MAX_VCPU_ID: a lower bound for vCPU ids, set once before the
+ * KVM_CAP_MAX_VCPU_ID: vCPU ids stay below @max.  Set once, before the
  * first vCPU (which fixes the default); setting the same value again is
  * fine, as in KVM.
  */
