@@ -547,14 +547,16 @@ int kvmx_complete_string_pio(struct kvmx_vcpu *vcpu)
 	u8 *data = page_address(vcpu->pio_page);
 	unsigned int i, n = sp->count;
 	struct kvm_segment es;
+	bool long_mode;
 	u64 la;
 
 	if (sp->rep)
 		n = min_t(u64, n, r[KVMX_RCX] & sp->amask);
 	kvmx_vendor->get_seg(vcpu, KVMX_ES, &es);
+	long_mode = kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA;
 	for (i = 0; i < n; i++) {
 		la = es.base + ((r[KVMX_RDI] + (long)i * step) & sp->amask);
-		if (!(kvmx_vendor->get_reg(vcpu, KVMX_EFER) & EFER_LMA))
+		if (!long_mode)
 			la = (u32)la;
 		if (linear_rw(vcpu, la, data + i * sp->size, sp->size, true)) {
 			/* The elements stored so far count; RIP stays. */
