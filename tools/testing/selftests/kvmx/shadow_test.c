@@ -160,40 +160,44 @@ static void check_lapic(struct __test_metadata *_metadata, struct guest *g,
 	EXPECT_EQ(done, regs.rax);
 }
 
+/*
+ * Userspace's PIC, with request_interrupt_window: the shadowed instruction
+ * runs before the vCPU exits (@exit_reason), RIP past it.
+ */
+static void check_user(struct __test_metadata *_metadata, struct guest *g,
+		       uint64_t shadowed, uint64_t after, uint32_t exit_reason)
+{
+	enter_shadow(g, shadowed);
+	g->run->request_interrupt_window = 1;
+	EXPECT_EQ(exit_reason, vcpu_run_until_exit(g))
+		TH_LOG("%s", guest_exit_str(g));
+	EXPECT_EQ(after, vcpu_rip(g));
+}
+
+/* The HLT of "sti; hlt" runs first: it wakes, or exits to userspace. */
 TEST_F(shadow, sti_hlt)
 {
-	struct guest *g = &self->g;
+	uint64_t shadowed = GUEST_ADDR(shadow_code, shadow_hlt);
+	uint64_t after = GUEST_ADDR(shadow_code, after_hlt);
 
-	if (variant->irqchip) {
-		check_lapic(_metadata, g, self->seen,
-			    GUEST_ADDR(shadow_code, shadow_hlt),
-			    GUEST_ADDR(shadow_code, after_hlt), 1);
-		return;
-	}
-	/* Userspace's PIC: the HLT runs first, and exits to userspace. */
-	enter_shadow(g, GUEST_ADDR(shadow_code, shadow_hlt));
-	g->run->request_interrupt_window = 1;
-	EXPECT_EQ(KVM_EXIT_HLT, vcpu_run_until_exit(g))
-		TH_LOG("%s", guest_exit_str(g));
-	EXPECT_EQ(GUEST_ADDR(shadow_code, after_hlt), vcpu_rip(g));
+	if (variant->irqchip)
+		check_lapic(_metadata, &self->g, self->seen, shadowed, after, 1);
+	else
+		check_user(_metadata, &self->g, shadowed, after, KVM_EXIT_HLT);
 }
 
 TEST_F(shadow, sti_nop)
 {
-	struct guest *g = &self->g;
+	uint64_t shadowed = GUEST_ADDR(shadow_code, shadow_nop);
+	uint64_t after = GUEST_ADDR(shadow_code, after_nop);
 
 	if (variant->irqchip) {
-		check_lapic(_metadata, g, self->seen,
-			    GUEST_ADDR(shadow_code, shadow_nop),
-			    GUEST_ADDR(shadow_code, after_nop), 2);
+		check_lapic(_metadata, &self->g, self->seen, shadowed, after, 2);
 		return;
 	}
-	enter_shadow(g, GUEST_ADDR(shadow_code, shadow_nop));
-	g->run->request_interrupt_window = 1;
-	EXPECT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, vcpu_run_until_exit(g))
-		TH_LOG("%s", guest_exit_str(g));
-	EXPECT_EQ(GUEST_ADDR(shadow_code, after_nop), vcpu_rip(g));
-	EXPECT_EQ(1, g->run->ready_for_interrupt_injection);
+	check_user(_metadata, &self->g, shadowed, after,
+		   KVM_EXIT_IRQ_WINDOW_OPEN);
+	EXPECT_EQ(1, self->g.run->ready_for_interrupt_injection);
 }
 
 TEST_HARNESS_MAIN
